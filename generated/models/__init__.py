@@ -1,0 +1,5 @@
+"""Pydantic v2 models generated from spec/ by `apicontract build`. Do not edit."""
+
+# sim_v1: models of spec/sim-v1/openapi.yaml
+# sim_v2: models of spec/sim-v2/openapi.yaml
+# sim_v3: models of spec/sim-v3/openapi.yaml

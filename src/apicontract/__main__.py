@@ -1,0 +1,5 @@
+"""`python -m apicontract`, the same as the `apicontract` command."""
+
+from apicontract.cli import run
+
+run()

@@ -1,0 +1,1 @@
+"""Loading, bundling, linting and building the hand-written specs."""

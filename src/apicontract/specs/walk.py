@@ -1,0 +1,222 @@
+"""Read a bundled API document the way every consumer needs: its operations, examples and error codes.
+
+The linter, the model round-trip tests, the reference server, the contract suite and the docs all ask the
+same questions of a bundle; they ask them here so the answers cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from apicontract.specs.bundle import is_missing, pointer, resolve
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@dataclass(frozen=True)
+class Operation:
+    section: str  # "paths" or "webhooks"
+    key: str  # the path template, or the webhook name
+    method: str
+    node: dict
+    parts: tuple[str, ...]  # JSON-pointer path of the operation object
+
+    @property
+    def is_webhook(self) -> bool:
+        return self.section == "webhooks"
+
+    @property
+    def label(self) -> str:
+        if self.is_webhook:
+            return f"webhook {self.key} ({self.method.upper()})"
+        return f"{self.method.upper()} {self.key}"
+
+
+@dataclass(frozen=True)
+class ExampleSite:
+    """One named example and the schema it must satisfy."""
+
+    operation: Operation | None
+    kind: str  # e.g. "request application/json", "response 400 application/json", "parameter uuid"
+    name: str
+    value: Any
+    schema_parts: tuple[str, ...]
+    example_parts: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        where = f"{self.operation.label}: " if self.operation else ""
+        return f"{where}example {self.name!r} ({self.kind})"
+
+
+def deref(doc: dict, node: Any) -> Any:
+    """Follow local `$ref`s until a node without one (or a dangling reference, returned as is)."""
+    seen = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#"):
+        ref = node["$ref"]
+        if ref in seen:
+            break
+        seen.add(ref)
+        target = resolve(doc, ref[1:])
+        if is_missing(target):
+            break
+        node = target
+    return node
+
+
+def iter_operations(doc: dict) -> Iterator[Operation]:
+    for section in ("paths", "webhooks"):
+        for key, item in (doc.get(section) or {}).items():
+            item = deref(doc, item)
+            if not isinstance(item, dict):
+                continue
+            for method in HTTP_METHODS:
+                op = item.get(method)
+                if isinstance(op, dict):
+                    yield Operation(section, key, method, op, (section, key, method))
+
+
+def parameters(doc: dict, op: Operation) -> list[tuple[dict, tuple[str, ...]]]:
+    """Path-level and operation-level parameters (operation wins on name+in), dereferenced."""
+    item_parts = op.parts[:-1]
+    item = deref(doc, resolve(doc, pointer(list(item_parts))))
+    found: dict[tuple[str, str], tuple[dict, tuple[str, ...]]] = {}
+    for owner, owner_parts in ((item, item_parts), (op.node, op.parts)):
+        for index, param in enumerate(owner.get("parameters") or []):
+            parts = (*owner_parts, "parameters", str(index))
+            if isinstance(param, dict) and "$ref" in param:
+                ref = param["$ref"]
+                param = deref(doc, param)
+                parts = tuple(ref[2:].split("/")) if ref.startswith("#/") else parts
+            if isinstance(param, dict):
+                found[(param.get("name"), param.get("in"))] = (param, parts)
+    return list(found.values())
+
+
+def iter_examples(doc: dict) -> Iterator[ExampleSite]:
+    """Every named example of every operation and webhook, and every `examples` array in a schema."""
+    for op in iter_operations(doc):
+        for param, parts in parameters(doc, op):
+            yield from _named(doc, op, f"parameter {param.get('name')}", param, parts)
+        body = deref(doc, op.node.get("requestBody"))
+        if isinstance(body, dict):
+            for ctype, media in (body.get("content") or {}).items():
+                yield from _named(doc, op, f"request {ctype}", media, _media_parts(doc, op, ctype))
+        for status, response in (op.node.get("responses") or {}).items():
+            ref = response.get("$ref") if isinstance(response, dict) else None
+            resp_parts = tuple(ref[2:].split("/")) if ref and ref.startswith("#/") else (*op.parts, "responses", status)
+            response = deref(doc, response)
+            if isinstance(response, dict):
+                for ctype, media in (response.get("content") or {}).items():
+                    yield from _named(doc, op, f"response {status} {ctype}", media, (*resp_parts, "content", ctype))
+    for name, schema in ((doc.get("components") or {}).get("schemas") or {}).items():
+        yield from _schema_examples(schema, ("components", "schemas", name))
+
+
+def _media_parts(doc: dict, op: Operation, ctype: str) -> tuple[str, ...]:
+    body = op.node.get("requestBody")
+    if isinstance(body, dict) and isinstance(body.get("$ref"), str):
+        return (*body["$ref"][2:].split("/"), "content", ctype)
+    return (*op.parts, "requestBody", "content", ctype)
+
+
+def _named(doc: dict, op: Operation, kind: str, holder: dict, parts: tuple[str, ...]) -> Iterator[ExampleSite]:
+    if "schema" not in holder:
+        return
+    for name, example in (holder.get("examples") or {}).items():
+        example_parts = (*parts, "examples", name)
+        if isinstance(example, dict) and "$ref" in example:
+            example_parts = tuple(example["$ref"][2:].split("/"))
+            example = deref(doc, example)
+        if isinstance(example, dict) and "value" in example:
+            yield ExampleSite(op, kind, name, example["value"], (*parts, "schema"), example_parts)
+
+
+def _schema_examples(schema: Any, parts: tuple[str, ...]) -> Iterator[ExampleSite]:
+    if not isinstance(schema, dict):
+        return
+    for index, value in enumerate(schema.get("examples") or [] if isinstance(schema.get("examples"), list) else []):
+        yield ExampleSite(None, f"schema {'/'.join(parts[2:])}", str(index), value, parts, (*parts, "examples", str(index)))
+    for key in ("properties", "$defs", "patternProperties"):
+        for name, sub in (schema.get(key) or {}).items():
+            yield from _schema_examples(sub, (*parts, key, name))
+    for key in ("items", "additionalProperties", "not"):
+        yield from _schema_examples(schema.get(key), (*parts, key))
+    for key in ("allOf", "anyOf", "oneOf", "prefixItems"):
+        for index, sub in enumerate(schema.get(key) or []):
+            yield from _schema_examples(sub, (*parts, key, str(index)))
+
+
+def error_field(doc: dict) -> str:
+    """The body field that carries an error code (`message` in the SIM APIs, `status` in cpaas)."""
+    return (doc.get("info") or {}).get("x-error-code-field", "message")
+
+
+def schema_codes(doc: dict, schema: Any, field: str) -> list[str] | None:
+    """The codes a response schema allows in `field`: its enum or const, searching allOf branches."""
+    schema = deref(doc, schema)
+    if not isinstance(schema, dict):
+        return None
+    prop = deref(doc, (schema.get("properties") or {}).get(field))
+    if isinstance(prop, dict):
+        if "enum" in prop:
+            return [str(v) for v in prop["enum"]]
+        if "const" in prop:
+            return [str(prop["const"])]
+    for branch in schema.get("allOf") or []:
+        codes = schema_codes(doc, branch, field)
+        if codes is not None:
+            return codes
+    return None
+
+
+def response_codes(doc: dict, op: Operation) -> dict[str, list[str]]:
+    """status -> the error codes the operation documents for it, in precedence order."""
+    field = error_field(doc)
+    result: dict[str, list[str]] = {}
+    for status, response in (op.node.get("responses") or {}).items():
+        response = deref(doc, response)
+        if not isinstance(response, dict):
+            continue
+        media = (response.get("content") or {}).get("application/json")
+        if isinstance(media, dict) and status[:1] in "45":
+            codes = schema_codes(doc, media.get("schema"), field)
+            if codes is not None:
+                result[status] = codes
+    return result
+
+
+def declared_error_codes(doc: dict, op: Operation) -> list[tuple[str, tuple[str, ...]]]:
+    """Every `x-error-code` the operation's parameters and request body schemas carry, with where."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for param, parts in parameters(doc, op):
+        if "x-error-code" in param:
+            found.append((param["x-error-code"], parts))
+    body = deref(doc, op.node.get("requestBody"))
+    if isinstance(body, dict):
+        for ctype, media in (body.get("content") or {}).items():
+            _collect_codes(doc, media.get("schema"), (*op.parts, "requestBody", "content", ctype, "schema"), found, set())
+    return found
+
+
+def _collect_codes(doc: dict, schema: Any, parts: tuple[str, ...], found: list, seen: set) -> None:
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        ref = schema["$ref"]
+        if ref in seen:
+            return
+        seen = seen | {ref}
+        parts = tuple(ref[2:].split("/"))
+        schema = deref(doc, schema)
+    if not isinstance(schema, dict):
+        return
+    if "x-error-code" in schema:
+        found.append((schema["x-error-code"], parts))
+    for name, sub in (schema.get("properties") or {}).items():
+        _collect_codes(doc, sub, (*parts, "properties", name), found, seen)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for index, sub in enumerate(schema.get(key) or []):
+            _collect_codes(doc, sub, (*parts, key, str(index)), found, seen)
+    if isinstance(schema.get("items"), dict):
+        _collect_codes(doc, schema["items"], (*parts, "items"), found, seen)
