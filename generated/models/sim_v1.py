@@ -223,7 +223,7 @@ class LocationUpdate(BaseModel):
     """
 
 
-class VoiceDataRecord(BaseModel):
+class XdrVoice(BaseModel):
     """
     Record of a voice call (`type` `voice`).
     """
@@ -292,7 +292,7 @@ class VoiceDataRecord(BaseModel):
     """
 
 
-class SMSDataRecord(BaseModel):
+class XdrSms(BaseModel):
     """
     Record of an SMS (`type` `sms`).
     """
@@ -349,7 +349,7 @@ class SMSDataRecord(BaseModel):
     """
 
 
-class DataDataRecord(BaseModel):
+class XdrData(BaseModel):
     """
     Record of a data session (`type` `data`).
     """
@@ -394,8 +394,8 @@ class DataDataRecord(BaseModel):
     """
 
 
-class Xdr(RootModel[VoiceDataRecord | SMSDataRecord | DataDataRecord]):
-    root: VoiceDataRecord | SMSDataRecord | DataDataRecord = Field(..., title='XDR')
+class Xdr(RootModel[XdrVoice | XdrSms | XdrData]):
+    root: XdrVoice | XdrSms | XdrData = Field(..., title='XDR')
     """
     Payload of the XDR webhook: one usage record (voice call, SMS or data session) of a SIM, sent as a JSON object by POST to <endpoint>/xdr (R13). The `type` field tells which of the three record shapes it is. Every field of the source's samples is present; counts and durations are decimal strings as in the samples.
     """

@@ -27,7 +27,6 @@ MODEL_OPTIONS = (
     "--field-constraints",
     "--use-schema-description",
     "--use-field-description",
-    "--use-title-as-name",
     "--enum-field-as-literal", "one",
     "--use-one-literal-as-default",
     "--capitalise-enum-members",

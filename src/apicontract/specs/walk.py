@@ -155,21 +155,52 @@ def error_field(doc: dict) -> str:
 
 
 def schema_codes(doc: dict, schema: Any, field: str) -> list[str] | None:
-    """The codes a response schema allows in `field`: its enum or const, searching allOf branches."""
+    """The codes a response schema allows in `field`, in the spec's order.
+
+    Under `allOf` every branch applies, so the allowed codes are the intersection of the branches' enums
+    (a base `Error` may list every status value while the response narrows it to two).
+    """
+    found = _field_enums(doc, schema, field, frozenset())
+    if not found:
+        return None
+    narrowest = min(found, key=len)
+    return [code for code in narrowest if all(code in other for other in found)]
+
+
+def _field_enums(doc: dict, schema: Any, field: str, seen: frozenset) -> list[list[str]]:
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        if schema["$ref"] in seen:
+            return []
+        seen = seen | {schema["$ref"]}
     schema = deref(doc, schema)
     if not isinstance(schema, dict):
-        return None
-    prop = deref(doc, (schema.get("properties") or {}).get(field))
-    if isinstance(prop, dict):
-        if "enum" in prop:
-            return [str(v) for v in prop["enum"]]
-        if "const" in prop:
-            return [str(prop["const"])]
+        return []
+    found: list[list[str]] = []
+    prop = (schema.get("properties") or {}).get(field)
+    if prop is not None:
+        found.extend(_value_sets(doc, prop, seen))
     for branch in schema.get("allOf") or []:
-        codes = schema_codes(doc, branch, field)
-        if codes is not None:
-            return codes
-    return None
+        found.extend(_field_enums(doc, branch, field, seen))
+    return found
+
+
+def _value_sets(doc: dict, schema: Any, seen: frozenset) -> list[list[str]]:
+    """The enums/consts a property schema imposes, itself and through its own $ref/allOf."""
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        if schema["$ref"] in seen:
+            return []
+        seen = seen | {schema["$ref"]}
+    schema = deref(doc, schema)
+    if not isinstance(schema, dict):
+        return []
+    found: list[list[str]] = []
+    if "enum" in schema:
+        found.append([str(v) for v in schema["enum"]])
+    if "const" in schema:
+        found.append([str(schema["const"])])
+    for branch in schema.get("allOf") or []:
+        found.extend(_value_sets(doc, branch, seen))
+    return found
 
 
 def response_codes(doc: dict, op: Operation) -> dict[str, list[str]]:
