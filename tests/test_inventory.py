@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from apicontract.specs.walk import deref, parameters, response_codes, Operation
+from apicontract.specs.walk import Operation, deref, merged, parameters, response_codes
 
 from conftest import APIS
 
@@ -35,7 +35,7 @@ def properties(doc: dict, schema, seen=None) -> dict[str, dict]:
         if schema["$ref"] in seen:
             return {}
         seen = seen | {schema["$ref"]}
-    schema = deref(doc, schema)
+    schema = merged(doc, schema)
     if not isinstance(schema, dict):
         return {}
     found = dict(schema.get("properties") or {})

@@ -131,3 +131,18 @@ def test_unknown_api_is_a_usage_error():
     done = cli("lint", "sim-v9")
     assert done.returncode == 2
     assert "unknown API sim-v9" in done.stderr
+
+
+def test_open_object_schema_and_undocumented_sibling_code(checkout):
+    def change(doc):
+        del doc["components"]["schemas"]["Sim"]["additionalProperties"]
+        form = doc["components"]["schemas"]["CreateSimForm"]["properties"]["voice"]
+        assert "$ref" in form  # the code sits beside a $ref: it must still be seen
+        form["x-error-code"] = "voice_wrong"
+
+    mutate(checkout, "sim-v2", change)
+    code, lines = run_lint(checkout, "sim-v2")
+    text = "\n".join(lines)
+    assert code == 1
+    assert "components/schemas/Sim: object schema must state additionalProperties" in text
+    assert "POST /sim/{sim}: x-error-code 'voice_wrong' is not among the operation's documented error codes" in text

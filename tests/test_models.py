@@ -87,3 +87,27 @@ def test_every_webhook_payload_has_a_model(api):
                 ref = param["schema"].get("$ref", "")
                 component = ref.split("/")[3] if ref.startswith("#/components/schemas/") else None
                 assert component and hasattr(models, component), f"callback {name}: no payload model"
+
+
+def callback_queries():
+    """Callback samples are per-parameter examples sharing a name; together they are one query."""
+    for api in APIS:
+        doc = bundle(api, ROOT / "spec" / api / "openapi.yaml").doc
+        for name, item in (doc.get("webhooks") or {}).items():
+            op = item.get("get")
+            if not op:
+                continue
+            queries: dict[str, dict] = {}
+            component = None
+            for param in op.get("parameters") or []:
+                component = param["schema"]["$ref"].split("/")[3]
+                for example_name, example in (param.get("examples") or {}).items():
+                    queries.setdefault(example_name, {})[param["name"]] = example["value"]
+            for example_name, query in queries.items():
+                yield pytest.param(api, component, query, id=f"{api}:{name}:{example_name}")
+
+
+@pytest.mark.parametrize(("api", "component", "query"), list(callback_queries()))
+def test_callback_query_example_round_trips_through_its_payload_model(api, component, query):
+    model = getattr(load_models(api), component)
+    assert model.model_validate(query).model_dump(mode="json", by_alias=True, exclude_unset=True) == query

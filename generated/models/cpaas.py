@@ -28,6 +28,9 @@ class Error(BaseModel):
     The body of every error response: the `status` envelope (R23). The source does not say whether error bodies carry other fields.
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     status: Status
     """
     One of the error values of `Status`; each error response restricts it to the values it can answer with.
@@ -39,6 +42,9 @@ class OkResponse(BaseModel):
     A success body with nothing but `status` (`GET /`, delete).
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     status: Literal['ok'] = 'ok'
     """
     Always `ok` on success.
@@ -84,6 +90,9 @@ class Media(BaseModel):
     A media library object, a file or a folder (R25).
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     id: int = Field(..., ge=1)
     """
     Unique identifier of the media resource.
@@ -107,6 +116,9 @@ class Pagination(BaseModel):
     The pagination object of paginated output (R24). `totalPages` is `max(1, ceil(totalItems / per_page))` (R25); with pagination disabled, `currentPage` and `totalPages` are 1.
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     totalItems: int = Field(..., ge=0)
     """
     Total number of elements.
@@ -126,6 +138,9 @@ class MediaListResponse(BaseModel):
     One page of media library objects: the root folder (`GET /media`) or a folder's contents (`GET /media/{id}`). A page past the end has an empty `media` with the true totals (R24).
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     status: Literal['ok'] = 'ok'
     """
     Always `ok` on success.
@@ -142,6 +157,9 @@ class MediaResponse(BaseModel):
     The created, uploaded or renamed object.
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     status: Literal['ok'] = 'ok'
     """
     Always `ok` on success.
@@ -182,6 +200,9 @@ class MediaUploadRequest(BaseModel):
     File upload, `multipart/form-data` (R25). The part `file` carries the file: its `filename` (a valid name, 1–255 characters, no `/`, no control characters) becomes the object's name, and its Content-Type (default `application/octet-stream`) is stored with the bytes. Other parts are ignored.
     """
 
+    model_config = ConfigDict(
+        extra='allow',
+    )
     file: str = Field(
         ..., json_schema_extra={'contentMediaType': 'application/octet-stream'}
     )
@@ -288,6 +309,9 @@ class ActivateResponse(BaseModel):
     The answer to an activation; it always carries `requestId` (R26).
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     status: Literal['ok'] = 'ok'
     """
     Always `ok` on success.
@@ -303,6 +327,9 @@ class BalanceResponse(BaseModel):
     The personal account and its balance (R28). `status` is added by R23 (the source's sample has none).
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     status: Literal['ok'] = 'ok'
     """
     Always `ok` on success (R23).
@@ -322,6 +349,9 @@ class StartCallback(BaseModel):
     Query parameters of the Start callback (start of execution), as a JSON object of strings: a received query string, decoded into a map of name to value, validates against this schema. Sent as a GET request to the account's callback URL (R27).
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     type: Literal['startCallback'] = 'startCallback'
     """
     The type of callback request, in this case startCallback.
@@ -529,6 +559,9 @@ class EndCallback(BaseModel):
     Query parameters of the End callback (end of execution), as a JSON object of strings: a received query string, decoded into a map of name to value, validates against this schema. Sent as a GET request to the account's callback URL (R27) once the application has finished executing, after the last repeat if repeats were requested.
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     type: Literal['endCallback'] = 'endCallback'
     """
     The type of callback request, in this case endCallback.

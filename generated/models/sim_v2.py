@@ -13,6 +13,9 @@ class Error(BaseModel):
     An error. `message` is the error code (R2).
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     message: str
     """
     The error code, e.g. `sim_not_found`.
@@ -24,6 +27,9 @@ class Message(BaseModel):
     A success answer without data.
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     message: Literal['OK'] = 'OK'
 
 
@@ -32,6 +38,9 @@ class Sim(BaseModel):
     A provisioned SIM.
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     imsi: str = Field(..., pattern='^[0-9]{15}$')
     """
     15 digit IMSI of the SIM.

@@ -12,6 +12,9 @@ class Error(BaseModel):
     An error; `message` carries the error code (R2).
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     message: str
     """
     The error code.
@@ -23,6 +26,9 @@ class Ok(BaseModel):
     Success.
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     message: Literal['OK'] = 'OK'
     """
     Always `OK`.
@@ -34,6 +40,9 @@ class Sim(BaseModel):
     A provisioned SIM.
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     id: str = Field(..., pattern='^[0-9]{9}$')
     """
     9 digit ID of the SIM.
@@ -186,6 +195,9 @@ class Usage(BaseModel):
     Payload of the Usage webhook, POSTed as JSON to `<endpoint>/usage`. The same record is an item of the `GET /usage` answer (R21). Every field of the source's sample is required; numbers are decimal strings as in the sample.
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     time: str = Field(
         ...,
         pattern='^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
@@ -224,6 +236,9 @@ class NetworkValidation(BaseModel):
     Payload of the Network Validation webhook, POSTed as JSON to `<endpoint>/network_validation`. Every field of the source's sample is required.
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     time: str = Field(
         ...,
         pattern='^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
@@ -250,6 +265,9 @@ class NetworkRegistration(BaseModel):
     Payload of the Network Registration webhook, POSTed as JSON to `<endpoint>/network_registration`. Every field of the source's sample is required.
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     time: str = Field(
         ...,
         pattern='^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
@@ -281,6 +299,9 @@ class UsageList(BaseModel):
 
     """
 
+    model_config = ConfigDict(
+        extra='forbid',
+    )
     usage: list[Usage]
     """
     The SIM's usage records whose `time` is in `[time_begin, time_end)`.

@@ -32,6 +32,7 @@ from apicontract.specs.walk import (
 from apicontract.specs.yamlfile import SpecFileError, load
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
+UNSPECIFIED_PREFIX = "Not specified by the source"
 COMPONENT_KINDS = (
     "schemas", "responses", "parameters", "examples", "requestBodies", "headers", "securitySchemes",
     "links", "callbacks", "pathItems",
@@ -277,9 +278,33 @@ def check_payload_files(ctx: Context) -> Iterator[Finding]:
                 yield Finding(path, None, pointer(list(parts)), f"$ref {ref!r} leaves the file; payload schemas must be standalone")
 
 
+def check_closed_objects(ctx: Context) -> Iterator[Finding]:
+    """Every named object schema says whether it is closed: R5 treats unknown body fields as malformed,
+    and a checked response or payload must not carry fields the contract does not name."""
+    for name, schema in ((ctx.doc.get("components") or {}).get("schemas") or {}).items():
+        if isinstance(schema, dict) and "properties" in schema and "additionalProperties" not in schema:
+            yield ctx.finding(
+                ["components", "schemas", name], f"components/schemas/{name}",
+                "object schema must state additionalProperties (false, or true where the source leaves it open)",
+            )
+
+
+def check_unspecified(ctx: Context) -> Iterator[Finding]:
+    """What the source leaves open is said, never silently invented (see spec/CONVENTIONS.md)."""
+    for entry in (ctx.doc.get("info") or {}).get("x-unspecified") or []:
+        if not (isinstance(entry, dict) and entry.get("section") and entry.get("note")):
+            yield ctx.finding(["info", "x-unspecified"], "info", "each x-unspecified entry needs a section and a note")
+    for parts, node in _nodes(ctx.doc, ()):
+        if parts[:1] == ("info",) or not isinstance(node, dict) or "x-unspecified" not in node:
+            continue
+        if not str(node.get("description", "")).startswith(UNSPECIFIED_PREFIX):
+            yield ctx.finding(parts, pointer(list(parts)), f"an x-unspecified element's description starts with '{UNSPECIFIED_PREFIX}'")
+
+
 RULES: list[Rule] = [
     check_structure, check_refs, check_unused, check_info, check_operations, check_error_responses,
-    check_examples, check_rulings, check_payload_files,
+    check_examples, check_rulings, check_payload_files, check_closed_objects,
+    check_unspecified,
 ]
 
 

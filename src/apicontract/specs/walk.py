@@ -66,6 +66,21 @@ def deref(doc: dict, node: Any) -> Any:
     return node
 
 
+def merged(doc: dict, node: Any) -> Any:
+    """A schema with its `$ref` followed and the keywords written beside the `$ref` laid over the target.
+
+    OpenAPI 3.1 lets a property say `{$ref: FormBoolean, x-error-code: voice_invalid, default: 'true'}`;
+    the sibling keywords belong to this use of the schema and must not be lost by dereferencing.
+    """
+    if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+        return node
+    siblings = {k: v for k, v in node.items() if k != "$ref"}
+    target = merged(doc, deref(doc, {"$ref": node["$ref"]}))
+    if not siblings:
+        return target
+    return {**target, **siblings} if isinstance(target, dict) else siblings
+
+
 def iter_operations(doc: dict) -> Iterator[Operation]:
     for section in ("paths", "webhooks"):
         for key, item in (doc.get(section) or {}).items():
@@ -238,8 +253,9 @@ def _collect_codes(doc: dict, schema: Any, parts: tuple[str, ...], found: list, 
         if ref in seen:
             return
         seen = seen | {ref}
-        parts = tuple(ref[2:].split("/"))
-        schema = deref(doc, schema)
+        if "x-error-code" not in schema:
+            parts = tuple(ref[2:].split("/"))
+        schema = merged(doc, schema)
     if not isinstance(schema, dict):
         return
     if "x-error-code" in schema:
