@@ -34,9 +34,22 @@ def peers() -> dict[str, str]:
 def test_spectral_oas_finds_no_error(api, peers):
     bundle = ROOT / "generated" / "openapi" / f"{api}.json"
     done = subprocess.run(
-        [peers["spectral"], "lint", "--ruleset", str(PEERS / ".spectral.yaml"), "--format", "json", "--quiet",
-         "--fail-severity", "error", str(bundle)],
-        capture_output=True, text=True, env=ENV, timeout=300,
+        [
+            peers["spectral"],
+            "lint",
+            "--ruleset",
+            str(PEERS / ".spectral.yaml"),
+            "--format",
+            "json",
+            "--quiet",
+            "--fail-severity",
+            "error",
+            str(bundle),
+        ],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=300,
     )
     results = json.loads(done.stdout or "[]")
     errors = [r for r in results if r.get("severity") == 0]
@@ -48,7 +61,10 @@ def test_redocly_recommended_finds_no_error(api, peers):
     bundle = ROOT / "generated" / "openapi" / f"{api}.json"
     done = subprocess.run(
         [peers["redocly"], "lint", "--config", str(PEERS / "redocly.yaml"), "--format", "json", str(bundle)],
-        capture_output=True, text=True, env=ENV, timeout=300,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=300,
     )
     start = done.stdout.find("{")
     report = json.loads(done.stdout[start:]) if start >= 0 else {}

@@ -36,7 +36,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """The machine-checkable contract for the sim-v1, sim-v2, sim-v3 and cpaas HTTP APIs."""
 
@@ -82,9 +84,8 @@ def build(
     root: RootOption = None,
 ) -> None:
     """Write generated/: bundled single-file specs and pydantic v2 models."""
-    from apicontract.specs.build import BuildError
+    from apicontract.specs.build import BuildError, write
     from apicontract.specs.build import check as run_check
-    from apicontract.specs.build import write
 
     where = _layout(root)
     selected = _select(where, None)

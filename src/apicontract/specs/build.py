@@ -18,20 +18,26 @@ from apicontract.specs.bundle import bundle, dumps
 from apicontract.specs.yamlfile import SpecFileError
 
 MODEL_OPTIONS = (
-    "--input-file-type", "openapi",
-    "--openapi-scopes", "schemas",
-    "--output-model-type", "pydantic_v2.BaseModel",
-    "--target-python-version", "3.11",
+    "--input-file-type",
+    "openapi",
+    "--openapi-scopes",
+    "schemas",
+    "--output-model-type",
+    "pydantic_v2.BaseModel",
+    "--target-python-version",
+    "3.11",
     "--use-standard-collections",
     "--use-union-operator",
     "--field-constraints",
     "--use-schema-description",
     "--use-field-description",
-    "--enum-field-as-literal", "one",
+    "--enum-field-as-literal",
+    "one",
     "--use-one-literal-as-default",
     "--capitalise-enum-members",
     "--disable-timestamp",
-    "--formatters", "builtin",
+    "--formatters",
+    "builtin",
 )
 
 README = """# generated/ — machine-written, never edited
@@ -82,9 +88,16 @@ def _models(api: str, bundled_json: str) -> str:
         target = Path(tmp) / "models.py"
         source.write_text(bundled_json, encoding="utf-8")
         command = [
-            sys.executable, "-m", "datamodel_code_generator",
-            "--input", str(source), "--output", str(target),
-            "--custom-file-header", header, *MODEL_OPTIONS,
+            sys.executable,
+            "-m",
+            "datamodel_code_generator",
+            "--input",
+            str(source),
+            "--output",
+            str(target),
+            "--custom-file-header",
+            header,
+            *MODEL_OPTIONS,
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not target.is_file():
@@ -135,7 +148,4 @@ def check(layout: Layout, apis: list[str]) -> list[Drift]:
 def _existing(target: Path) -> list[str]:
     if not target.is_dir():
         return []
-    return sorted(
-        str(p.relative_to(target)) for p in target.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
-    )
+    return sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file() and "__pycache__" not in p.parts)

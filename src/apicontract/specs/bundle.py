@@ -41,7 +41,7 @@ class Bundle:
             name = component_name(path)
             rest = parts[3:]
             if parts[2] != name:  # a lifted $defs entry
-                rest = ["$defs", parts[2][len(name):], *rest]
+                rest = ["$defs", parts[2][len(name) :], *rest]
             return path, line_of(self.sources.get(path), rest)
         return self.entry, line_of(self.sources.get(self.entry), parts)
 
@@ -130,7 +130,9 @@ def _map_fragment(result: Bundle, name: str, fragment: str, where: tuple[Path, i
     else:
         mapped = ["components", "schemas", name, *parts]
     if resolve(result.doc, pointer(mapped)) is _MISSING:
-        raise BundleError(where[0], f"$ref fragment #{fragment} does not exist in {result.origins[name].name}", where[1])
+        raise BundleError(
+            where[0], f"$ref fragment #{fragment} does not exist in {result.origins[name].name}", where[1]
+        )
     return pointer(mapped)
 
 

@@ -34,8 +34,16 @@ from apicontract.specs.yamlfile import SpecFileError, load
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 UNSPECIFIED_PREFIX = "Not specified by the source"
 COMPONENT_KINDS = (
-    "schemas", "responses", "parameters", "examples", "requestBodies", "headers", "securitySchemes",
-    "links", "callbacks", "pathItems",
+    "schemas",
+    "responses",
+    "parameters",
+    "examples",
+    "requestBodies",
+    "headers",
+    "securitySchemes",
+    "links",
+    "callbacks",
+    "pathItems",
 )
 
 
@@ -172,7 +180,9 @@ def check_operations(ctx: Context) -> Iterator[Finding]:
         if not op_id:
             yield ctx.finding(parts, op.label, "missing operationId")
         elif op_id in seen_ids:
-            yield ctx.finding((*parts, "operationId"), op.label, f"operationId {op_id!r} is also used by {seen_ids[op_id]}")
+            yield ctx.finding(
+                (*parts, "operationId"), op.label, f"operationId {op_id!r} is also used by {seen_ids[op_id]}"
+            )
         else:
             seen_ids[op_id] = op.label
         if not node.get("summary"):
@@ -208,7 +218,9 @@ def check_error_responses(ctx: Context) -> Iterator[Finding]:
             parts = (*op.parts, "responses", status)
             codes = documented.get(status)
             if not codes:
-                yield ctx.finding(parts, where, f"no error code: the JSON body schema must restrict '{field}' with an enum")
+                yield ctx.finding(
+                    parts, where, f"no error code: the JSON body schema must restrict '{field}' with an enum"
+                )
                 continue
             media = (deref(ctx.doc, response).get("content") or {}).get("application/json") or {}
             examples = {name: deref(ctx.doc, ex) for name, ex in (media.get("examples") or {}).items()}
@@ -223,7 +235,9 @@ def check_error_responses(ctx: Context) -> Iterator[Finding]:
         declared = {code for codes in documented.values() for code in codes}
         for code, parts in declared_error_codes(ctx.doc, op):
             if code not in declared:
-                yield ctx.finding(parts, op.label, f"x-error-code {code!r} is not among the operation's documented error codes")
+                yield ctx.finding(
+                    parts, op.label, f"x-error-code {code!r} is not among the operation's documented error codes"
+                )
 
 
 def check_examples(ctx: Context) -> Iterator[Finding]:
@@ -233,7 +247,9 @@ def check_examples(ctx: Context) -> Iterator[Finding]:
         schema = resolve(ctx.doc, pointer(list(site.schema_parts)))
         if is_missing(schema):
             continue
-        validator = jsonschema.Draft202012Validator({"$ref": _URN + "#" + pointer(list(site.schema_parts))}, registry=registry)
+        validator = jsonschema.Draft202012Validator(
+            {"$ref": _URN + "#" + pointer(list(site.schema_parts))}, registry=registry
+        )
         try:
             errors = sorted(validator.iter_errors(site.value), key=lambda e: list(e.absolute_path))
         except jsonschema.exceptions.RefResolutionError as exc:  # pragma: no cover - check_refs reports it
@@ -256,7 +272,9 @@ def check_rulings(ctx: Context) -> Iterator[Finding]:
             ids = node["x-ruling"] if isinstance(node["x-ruling"], list) else [node["x-ruling"]]
             for ruling in ids:
                 if ruling not in ctx.rulings:
-                    yield ctx.finding((*parts, "x-ruling"), pointer(list(parts)), f"x-ruling {ruling!r} is not in spec/rulings.md")
+                    yield ctx.finding(
+                        (*parts, "x-ruling"), pointer(list(parts)), f"x-ruling {ruling!r} is not in spec/rulings.md"
+                    )
 
 
 def check_payload_files(ctx: Context) -> Iterator[Finding]:
@@ -272,10 +290,17 @@ def check_payload_files(ctx: Context) -> Iterator[Finding]:
         try:
             jsonschema.Draft202012Validator.check_schema(raw)
         except jsonschema.SchemaError as exc:
-            yield Finding(path, None, pointer([str(p) for p in exc.absolute_path]), f"not a valid schema: {_short(exc.message)}")
+            yield Finding(
+                path, None, pointer([str(p) for p in exc.absolute_path]), f"not a valid schema: {_short(exc.message)}"
+            )
         for ref, parts in _refs(raw, ()):
             if not ref.startswith("#"):
-                yield Finding(path, None, pointer(list(parts)), f"$ref {ref!r} leaves the file; payload schemas must be standalone")
+                yield Finding(
+                    path,
+                    None,
+                    pointer(list(parts)),
+                    f"$ref {ref!r} leaves the file; payload schemas must be standalone",
+                )
 
 
 def check_closed_objects(ctx: Context) -> Iterator[Finding]:
@@ -284,7 +309,8 @@ def check_closed_objects(ctx: Context) -> Iterator[Finding]:
     for name, schema in ((ctx.doc.get("components") or {}).get("schemas") or {}).items():
         if isinstance(schema, dict) and "properties" in schema and "additionalProperties" not in schema:
             yield ctx.finding(
-                ["components", "schemas", name], f"components/schemas/{name}",
+                ["components", "schemas", name],
+                f"components/schemas/{name}",
                 "object schema must state additionalProperties (false, or true where the source leaves it open)",
             )
 
@@ -298,12 +324,24 @@ def check_unspecified(ctx: Context) -> Iterator[Finding]:
         if parts[:1] == ("info",) or not isinstance(node, dict) or "x-unspecified" not in node:
             continue
         if not str(node.get("description", "")).startswith(UNSPECIFIED_PREFIX):
-            yield ctx.finding(parts, pointer(list(parts)), f"an x-unspecified element's description starts with '{UNSPECIFIED_PREFIX}'")
+            yield ctx.finding(
+                parts,
+                pointer(list(parts)),
+                f"an x-unspecified element's description starts with '{UNSPECIFIED_PREFIX}'",
+            )
 
 
 RULES: list[Rule] = [
-    check_structure, check_refs, check_unused, check_info, check_operations, check_error_responses,
-    check_examples, check_rulings, check_payload_files, check_closed_objects,
+    check_structure,
+    check_refs,
+    check_unused,
+    check_info,
+    check_operations,
+    check_error_responses,
+    check_examples,
+    check_rulings,
+    check_payload_files,
+    check_closed_objects,
     check_unspecified,
 ]
 

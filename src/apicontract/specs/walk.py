@@ -153,7 +153,9 @@ def _schema_examples(schema: Any, parts: tuple[str, ...]) -> Iterator[ExampleSit
     if not isinstance(schema, dict):
         return
     for index, value in enumerate(schema.get("examples") or [] if isinstance(schema.get("examples"), list) else []):
-        yield ExampleSite(None, f"schema {'/'.join(parts[2:])}", str(index), value, parts, (*parts, "examples", str(index)))
+        yield ExampleSite(
+            None, f"schema {'/'.join(parts[2:])}", str(index), value, parts, (*parts, "examples", str(index))
+        )
     for key in ("properties", "$defs", "patternProperties"):
         for name, sub in (schema.get(key) or {}).items():
             yield from _schema_examples(sub, (*parts, key, name))
@@ -243,7 +245,9 @@ def declared_error_codes(doc: dict, op: Operation) -> list[tuple[str, tuple[str,
     body = deref(doc, op.node.get("requestBody"))
     if isinstance(body, dict):
         for ctype, media in (body.get("content") or {}).items():
-            _collect_codes(doc, media.get("schema"), (*op.parts, "requestBody", "content", ctype, "schema"), found, set())
+            _collect_codes(
+                doc, media.get("schema"), (*op.parts, "requestBody", "content", ctype, "schema"), found, set()
+            )
     return found
 
 

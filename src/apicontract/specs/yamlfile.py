@@ -56,9 +56,7 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
                 None, None, f"key {key!r} must be a string (quote it)", key_node.start_mark
             )
         if key in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = key_node.start_mark.line + 1
     return result
