@@ -331,6 +331,31 @@ def check_unspecified(ctx: Context) -> Iterator[Finding]:
             )
 
 
+def check_runtime_extensions(ctx: Context) -> Iterator[Finding]:
+    """The extensions a server reads to answer malformed requests name documented codes."""
+    info = ctx.doc.get("info") or {}
+    if not isinstance(info.get("x-max-body-bytes"), int):
+        yield ctx.finding(["info"], "info", "x-max-body-bytes (the default body limit, R5) is missing")
+    routes = info.get("x-route-errors") or {}
+    if not (isinstance(routes, dict) and {"404", "405"} <= set(routes)):
+        yield ctx.finding(["info"], "info", "x-route-errors must give the 404 and 405 codes (R5)")
+    for op in iter_operations(ctx.doc):
+        body = op.node.get("requestBody")
+        if not isinstance(body, dict):
+            continue
+        codes = response_codes(ctx.doc, op)
+        errors = body.get("x-body-errors") or {}
+        answers = [(k, v) for k, v in errors.items() if k != "rejected"]
+        answers += [(f"rejected {ct}", v) for ct, v in (errors.get("rejected") or {}).items()]
+        for kind, answer in answers:
+            status, code = (answer or {}).get("status"), (answer or {}).get("code")
+            if code not in codes.get(str(status), []):
+                yield ctx.finding(
+                    (*op.parts, "requestBody", "x-body-errors"), op.label,
+                    f"x-body-errors {kind}: {code!r} is not a documented {status} code of the operation",
+                )
+
+
 RULES: list[Rule] = [
     check_structure,
     check_refs,
@@ -342,7 +367,7 @@ RULES: list[Rule] = [
     check_rulings,
     check_payload_files,
     check_closed_objects,
-    check_unspecified,
+    check_unspecified, check_runtime_extensions,
 ]
 
 
