@@ -1,0 +1,1 @@
+"""The reference server: a stateful implementation of the four APIs, driven by the bundled specs."""

@@ -1,0 +1,105 @@
+"""What every API implementation gets: its store, fixtures, accounts, models, and webhook emission."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from apicontract.server.accounts import Account
+from apicontract.server.api import Reply
+from apicontract.server.contract import CompiledApi
+from apicontract.server.delivery import Deliverer, Hook, auth_headers, hooks_of, now_text
+from apicontract.server.requests import Call
+from apicontract.server.store import Store
+
+
+@dataclass
+class ApiContext:
+    """One API's share of the running server."""
+
+    name: str
+    compiled: CompiledApi
+    store: Store
+    fixtures: dict
+    accounts: list[Account]
+    models: ModuleType
+    deliverer: Deliverer
+    endpoint: str | None = None  # --webhook-url / --callback-url: overrides the fixtures' endpoints
+    hooks: dict[str, Hook] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.hooks = hooks_of(self.compiled.doc, self.models)
+
+    def account(self, name: str) -> Account:
+        return next(a for a in self.accounts if a.name == name)
+
+    def events(self, account: Account) -> list[dict]:
+        rows = self.store.all(
+            "SELECT id, event, method, url, payload, created, outcome, status, detail, finished FROM events"
+            " WHERE api = ? AND account = ? ORDER BY id",
+            (self.name, account.name),
+        )
+        return [{**dict(row), "payload": json.loads(row["payload"])} for row in rows]
+
+    def endpoint_of(self, account: Account) -> str | None:
+        if self.endpoint:
+            return self.endpoint
+        for key in ("webhook", "callback"):
+            url = (account.data.get(key) or {}).get("url")
+            if url:
+                return str(url)
+        return None
+
+    def emit(self, account: Account, steps: list[tuple[str, dict, float]]) -> list[int]:
+        """Record and send events in order: each step is (webhook name, payload, delay before it in seconds).
+
+        Each payload goes through the generated model of its schema first, so only what the contract allows
+        is ever sent.
+        """
+        base = self.endpoint_of(account)
+        credentials = dict(account.data.get("webhook") or account.data.get("callback") or {})
+        credentials.pop("url", None)
+        planned, ids = [], []
+        for name, payload, delay in steps:
+            hook = self.hooks[name]
+            if hook.model is not None:
+                payload = hook.model.model_validate(payload).model_dump(mode="json", by_alias=True)
+            url = (base.rstrip("/") + hook.path) if base else None
+            event_id = self.deliverer.record(self.name, account, hook, url, payload)
+            ids.append(event_id)
+            if url:
+                planned.append((delay, event_id, hook, url, payload, auth_headers(hook, credentials)))
+        if planned:
+            self.deliverer.send(planned)
+        return ids
+
+
+class Implementation:
+    """Base of the four API implementations: handlers are methods named by operationId."""
+
+    schema = ""  # SQL for the API's tables
+
+    def __init__(self, ctx: ApiContext):
+        self.ctx = ctx
+        self.store = ctx.store
+        ctx.store.seed_once(ctx.name, self.schema, self.seed)
+
+    def seed(self, db: Any) -> None:
+        """Fill the API's tables from its fixtures (first start of a data dir only)."""
+
+    def before(self, call: Call) -> None:
+        """A hook run after the spec's checks and before the handler."""
+
+    @staticmethod
+    def now() -> str:
+        return now_text()
+
+    @staticmethod
+    def ok(data: Any = None) -> Reply:
+        return Reply(data=data)
+
+    def getRoot(self, call: Call) -> Reply:  # noqa: N802 - handlers are named by operationId
+        """R4: valid credentials answer the documented success body."""
+        return self.ok()

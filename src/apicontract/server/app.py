@@ -1,0 +1,107 @@
+"""The reference server as one ASGI app: each API under its own prefix (`/sim-v1`, ... `/cpaas`).
+
+Requests are routed by their first path segment to that API's `ApiServer`; `GET /` lists the APIs.
+Anything unexpected inside a handler is logged and answered 500 in the API's error shape rather than
+dropping the connection, though the contract tests hold the server to never reaching that.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apicontract.generated import load_bundle, load_models
+from apicontract.paths import Layout
+from apicontract.server.accounts import Account
+from apicontract.server.api import ApiServer, send_internal
+from apicontract.server.apis.base import ApiContext
+from apicontract.server.contract import compile_api
+from apicontract.server.delivery import Deliverer
+from apicontract.server.store import Store
+from apicontract.specs.yamlfile import load
+
+log = logging.getLogger("apicontract.server")
+
+
+IMPLEMENTATIONS = {
+    "sim-v1": ("apicontract.server.apis.sim_v1", "SimV1"),
+    "sim-v2": ("apicontract.server.apis.sim_v2", "SimV2"),
+    "sim-v3": ("apicontract.server.apis.sim_v3", "SimV3"),
+    "cpaas": ("apicontract.server.apis.cpaas", "Cpaas"),
+}
+
+
+def implementation(api: str) -> Any:
+    module, name = IMPLEMENTATIONS[api]
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass
+class ServerConfig:
+    layout: Layout
+    data_dir: Path
+    apis: list[str]
+    fixtures: dict[str, Path] = field(default_factory=dict)  # api -> fixtures file (default: the spec's)
+    webhook_url: str | None = None
+    callback_url: str | None = None
+    time_scale: float = 1.0  # multiplies cpaas repeat intervals (0: no waiting)
+
+
+class ReferenceServer:
+    """The ASGI application."""
+
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.store = Store(config.data_dir)
+        self.deliverer = Deliverer(self.store, time_scale=config.time_scale)
+        self.apis: dict[str, ApiServer] = {}
+        self.contexts: dict[str, ApiContext] = {}
+        for name in config.apis:
+            doc = load_bundle(config.layout, name)
+            models = load_models(config.layout, name)
+            fixtures_path = config.fixtures.get(name) or config.layout.spec / name / "fixtures.yaml"
+            fixtures = load(fixtures_path)
+            accounts = [
+                Account(name, index, str(entry.get("name", f"account-{index}")), entry)
+                for index, entry in enumerate(fixtures.get("accounts") or [])
+            ]
+            compiled = compile_api(name, doc)
+            endpoint = config.callback_url if name == "cpaas" else config.webhook_url
+            ctx = ApiContext(name, compiled, self.store, fixtures, accounts, models, self.deliverer, endpoint)
+            self.contexts[name] = ctx
+            self.apis["/" + name] = ApiServer(compiled, accounts, implementation(name)(ctx), models)
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            return await self._lifespan(receive, send)
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        cut = path.find("/", 1)
+        prefix, rest = (path, "/") if cut < 0 else (path[:cut], path[cut:])
+        api = self.apis.get(prefix)
+        if api is None:
+            if path == "/" and scope["method"] == "GET":
+                return await send_internal(send, 200, {"apis": sorted(p[1:] for p in self.apis)})
+            return await send_internal(send, 404, {"message": "not_found", "apis": sorted(self.apis)})
+        try:
+            await api.handle(scope, receive, send, rest)
+        except Exception:  # noqa: BLE001 - logged, answered, never a dropped connection
+            log.exception("unexpected error in %s %s", scope["method"], path)
+            field_name = api.compiled.field_name
+            await send_internal(send, 500, {field_name: "internal_error"})
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.deliverer.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.deliverer.stop()
+                self.store.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

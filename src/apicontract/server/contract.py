@@ -1,0 +1,375 @@
+"""Compile a bundled spec into the checks the reference server runs on every request.
+
+Everything a request is held to comes from the spec: routes, parameter and body schemas per content type,
+the code each violation produces (`x-error-code`), the precedence of codes (the order of each response's
+enum), body limits and malformed-body answers (`x-max-body-bytes`, `x-body-errors`, `x-route-errors`),
+and the exact error bodies (the spec's named examples). Editing a pattern in `spec/` and running
+`apicontract build` changes what the server accepts, with no Python change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema_rs
+
+from apicontract.specs.walk import (
+    Operation,
+    deref,
+    error_field,
+    iter_operations,
+    merged,
+    parameters,
+    response_codes,
+)
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+MISSING = object()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A complete HTTP answer, prebuilt once from the spec."""
+
+    status: int
+    body: bytes
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+    content_type: bytes = b"application/json"
+
+
+class Rejection(Exception):
+    """Stop handling a request and send this answer (a documented error)."""
+
+    def __init__(self, answer: Answer):
+        super().__init__(f"{answer.status} {answer.body[:80]!r}")
+        self.answer = answer
+
+
+@dataclass
+class Field:
+    """A parameter or a top-level body property, with what checks it."""
+
+    name: str
+    code: str | None
+    required: bool
+    kind: str  # string, integer, number, boolean, binary, other
+    check: Callable[[Any], bool]
+    default: Any = MISSING
+
+
+@dataclass
+class BodyShape:
+    """What one content type of a request body must look like."""
+
+    content_type: str
+    fields: list[Field]
+    root_code: str | None
+    closed: bool
+    whole: Callable[[Any], bool]  # the full schema, for anything the per-field checks do not cover
+    typed_as: dict[str, str] = field(default_factory=dict)  # form field -> JSON kind, to convert strings
+
+    @property
+    def names(self) -> set[str]:
+        return {f.name for f in self.fields}
+
+
+@dataclass
+class CompiledOperation:
+    """One operation, ready to check requests and build its documented answers."""
+
+    api: str
+    id: str
+    method: str
+    template: str
+    path_fields: list[Field]
+    query_fields: list[Field]
+    bodies: dict[str, BodyShape]
+    body_errors: dict[str, Any]
+    max_body: int
+    success_status: int
+    success_model: str | None
+    codes: dict[int, list[str]]
+    answers: dict[tuple[int, str], Answer]
+    source: Operation
+
+    def answer(self, status: int, hint: str | None = None) -> Answer:
+        """The documented answer for `status`; `hint` picks among several codes (`msisdn` -> `msisdn_conflict`)."""
+        codes = self.codes.get(status, [])
+        if hint is None:
+            if len(codes) != 1:
+                raise LookupError(f"{self.id}: {status} has codes {codes}; name one")
+            return self.answers[(status, codes[0])]
+        for code in codes:
+            if code == hint or code.startswith(hint + "_"):
+                return self.answers[(status, code)]
+        raise LookupError(f"{self.id}: no {status} code for {hint!r} among {codes}")
+
+    def code_answer(self, code: str) -> Answer:
+        """The answer of a documented code, whatever its status."""
+        for (status, known), answer in self.answers.items():
+            if known == code:
+                return answer
+        raise LookupError(f"{self.id}: {code!r} is not documented")
+
+    def reject(self, status: int, hint: str | None = None) -> Rejection:
+        return Rejection(self.answer(status, hint))
+
+    def rank(self, status: int, code: str) -> int:
+        """Precedence of a code within its status (its place in the spec's enum)."""
+        codes = self.codes.get(status, [])
+        return codes.index(code) if code in codes else len(codes)
+
+
+@dataclass
+class CompiledApi:
+    """All of one API: its operations by route, its security and its route-level answers."""
+
+    name: str
+    doc: dict
+    field_name: str  # x-error-code-field
+    operations: dict[str, CompiledOperation]
+    static_routes: dict[str, dict[str, CompiledOperation]]
+    templated_routes: list[tuple[re.Pattern, list[str], dict[str, CompiledOperation]]]
+    route_answers: dict[int, Answer]
+    unauthorized: Answer
+    security: list[dict[str, Any]]  # alternatives, in order, each a resolved security scheme
+
+    def route(self, method: str, path: str) -> tuple[CompiledOperation | None, dict[str, str], Answer | None]:
+        """The operation for a request, its raw path values, or the 404/405 answer."""
+        methods = self.static_routes.get(path)
+        values: dict[str, str] = {}
+        if methods is None:
+            for pattern, names, candidates in self.templated_routes:
+                match = pattern.match(path)
+                if match:
+                    methods, values = candidates, dict(zip(names, match.groups(), strict=True))
+                    break
+        if methods is None:
+            return None, values, self.route_answers[404]
+        op = methods.get(method)
+        if op is None:
+            return None, values, self._not_allowed(methods)
+        return op, values, None
+
+    def _not_allowed(self, methods: dict[str, CompiledOperation]) -> Answer:
+        """405 with the `Allow` header RFC 9110 requires, listing what the path takes."""
+        base = self.route_answers[405]
+        allow = ", ".join(sorted(methods)).encode()
+        return Answer(base.status, base.body, (*base.headers, (b"allow", allow)), base.content_type)
+
+
+def compile_api(name: str, doc: dict) -> CompiledApi:
+    """Compile a bundled API document (as written to generated/openapi/<api>.json)."""
+    field_name = error_field(doc)
+    info = doc.get("info") or {}
+    default_limit = int(info.get("x-max-body-bytes", 1024 * 1024))
+    operations: dict[str, CompiledOperation] = {}
+    static: dict[str, dict[str, CompiledOperation]] = {}
+    templated: dict[str, tuple[re.Pattern, list[str], dict[str, CompiledOperation]]] = {}
+    unauthorized = None
+    for op in iter_operations(doc):
+        if op.is_webhook:
+            continue
+        compiled = _compile_operation(name, doc, op, field_name, default_limit)
+        operations[compiled.id] = compiled
+        if unauthorized is None and (401, _first(compiled.codes.get(401))) in compiled.answers:
+            unauthorized = compiled.answers[(401, compiled.codes[401][0])]
+        if "{" in op.key:
+            pattern, names = _template(op.key)
+            entry = templated.setdefault(op.key, (pattern, names, {}))
+            entry[2][op.method.upper()] = compiled
+        else:
+            static.setdefault(op.key, {})[op.method.upper()] = compiled
+    routes = info.get("x-route-errors") or {}
+    route_answers = {
+        int(status): _json_answer(int(status), {field_name: code}) for status, code in routes.items()
+    }
+    if unauthorized is None:
+        raise ValueError(f"{name}: no operation documents its 401 answer")
+    return CompiledApi(
+        name=name,
+        doc=doc,
+        field_name=field_name,
+        operations=operations,
+        static_routes=static,
+        templated_routes=list(templated.values()),
+        route_answers=route_answers,
+        unauthorized=unauthorized,
+        security=_security(doc),
+    )
+
+
+def _template(template: str) -> tuple[re.Pattern, list[str]]:
+    """`/sim/{uuid}` -> a regex with one group per path parameter (one segment each), and their names."""
+    pieces = re.split(r"({[^}]+})", template)
+    regex = "".join("([^/]+)" if p.startswith("{") else re.escape(p) for p in pieces)
+    return re.compile("^" + regex + "$"), [p[1:-1] for p in pieces if p.startswith("{")]
+
+
+def _first(items: list[str] | None) -> str | None:
+    return items[0] if items else None
+
+
+def _compile_operation(api: str, doc: dict, op: Operation, field_name: str, default_limit: int) -> CompiledOperation:
+    path_fields, query_fields = [], []
+    for param, _ in parameters(doc, op):
+        target = {"path": path_fields, "query": query_fields}.get(param.get("in"))
+        if target is not None:
+            target.append(_field(doc, param["name"], param.get("schema") or {}, param.get("x-error-code"),
+                                 bool(param.get("required"))))
+    body = deref(doc, op.node.get("requestBody")) or {}
+    bodies = {ctype: _body_shape(doc, ctype, media) for ctype, media in (body.get("content") or {}).items()}
+    json_shape = bodies.get(JSON)
+    for shape in bodies.values():
+        if shape.content_type in (FORM, MULTIPART) and json_shape is not None:
+            shape.typed_as = {f.name: f.kind for f in json_shape.fields}
+    codes = {int(status): found for status, found in response_codes(doc, op).items() if status.isdigit()}
+    answers = {}
+    for status, response in (op.node.get("responses") or {}).items():
+        if not status.isdigit() or int(status) not in codes:
+            continue
+        response = deref(doc, response)
+        media = (response.get("content") or {}).get(JSON) or {}
+        examples = {k: deref(doc, v) for k, v in (media.get("examples") or {}).items()}
+        headers = _fixed_headers(doc, response)
+        for code in codes[int(status)]:
+            value = (examples.get(code) or {}).get("value", {field_name: code})
+            answers[(int(status), code)] = _json_answer(int(status), value, headers)
+    success = next((s for s in op.node.get("responses") or {} if s.startswith("2")), "200")
+    return CompiledOperation(
+        api=api,
+        id=op.node["operationId"],
+        method=op.method.upper(),
+        template=op.key,
+        path_fields=path_fields,
+        query_fields=query_fields,
+        bodies=bodies,
+        body_errors=body.get("x-body-errors") or {},
+        max_body=int(body.get("x-max-body-bytes", default_limit)),
+        success_status=int(success) if success.isdigit() else 200,
+        success_model=_success_model(doc, op, success),
+        codes=codes,
+        answers=answers,
+        source=op,
+    )
+
+
+def _success_model(doc: dict, op: Operation, status: str) -> str | None:
+    response = deref(doc, (op.node.get("responses") or {}).get(status)) or {}
+    schema = ((response.get("content") or {}).get(JSON) or {}).get("schema") or {}
+    ref = schema.get("$ref", "")
+    return ref.rsplit("/", 1)[1] if ref.startswith("#/components/schemas/") and ref.count("/") == 3 else None
+
+
+def _fixed_headers(doc: dict, response: dict) -> tuple[tuple[bytes, bytes], ...]:
+    """Headers whose schema allows exactly one value (e.g. `WWW-Authenticate: Basic realm="sim-v1"`)."""
+    found = []
+    for name, header in (response.get("headers") or {}).items():
+        schema = merged(doc, (deref(doc, header) or {}).get("schema")) or {}
+        values = schema.get("enum") or ([schema["const"]] if "const" in schema else [])
+        if len(values) == 1:
+            found.append((name.lower().encode(), str(values[0]).encode()))
+    return tuple(found)
+
+
+def _body_shape(doc: dict, ctype: str, media: dict) -> BodyShape:
+    schema = inline(doc, media.get("schema") or {})
+    fields = []
+    required = set(schema.get("required") or [])
+    for name, prop in (schema.get("properties") or {}).items():
+        fields.append(_field(doc, name, prop, prop.get("x-error-code") if isinstance(prop, dict) else None,
+                             name in required))
+    return BodyShape(
+        content_type=ctype,
+        fields=fields,
+        root_code=schema.get("x-error-code"),
+        closed=schema.get("additionalProperties") is False,
+        whole=_validator(schema),
+    )
+
+
+def _field(doc: dict, name: str, schema: Any, code: str | None, required: bool) -> Field:
+    schema = inline(doc, schema)
+    if code is None and isinstance(schema, dict):
+        code = schema.get("x-error-code")
+    return Field(
+        name=name,
+        code=code,
+        required=required,
+        kind=_kind(schema),
+        check=_validator(schema),
+        default=schema.get("default", MISSING) if isinstance(schema, dict) else MISSING,
+    )
+
+
+def _kind(schema: Any) -> str:
+    if not isinstance(schema, dict):
+        return "other"
+    if schema.get("format") == "binary" or "contentMediaType" in schema or "contentEncoding" in schema:
+        return "binary"
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kinds = [k for k in kind if k != "null"]
+        kind = kinds[0] if len(kinds) == 1 else None
+    if kind in ("string", "integer", "number", "boolean"):
+        return kind
+    values = schema.get("enum") or ([schema["const"]] if "const" in schema else [])
+    if values and all(isinstance(v, bool) for v in values):
+        return "boolean"
+    if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "integer"
+    return "other"
+
+
+def inline(doc: dict, schema: Any, seen: frozenset = frozenset()) -> Any:
+    """A self-contained copy of a schema: every `$ref` replaced by its target (siblings kept)."""
+    if isinstance(schema, list):
+        return [inline(doc, s, seen) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if isinstance(schema.get("$ref"), str):
+        ref = schema["$ref"]
+        if ref in seen:
+            raise ValueError(f"recursive schema at {ref}")
+        return inline(doc, merged(doc, schema), seen | {ref})
+    return {k: (v if k in ("enum", "const", "default", "examples") else inline(doc, v, seen)) for k, v in schema.items()}
+
+
+def _validator(schema: Any) -> Callable[[Any], bool]:
+    if schema is True or schema == {}:
+        return lambda value: True
+    clean = _strip_extensions(schema)
+    return jsonschema_rs.validator_for(clean).is_valid
+
+
+def _strip_extensions(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {
+            k: (v if k in ("enum", "const", "default", "examples") else _strip_extensions(v))
+            for k, v in schema.items()
+            if not k.startswith("x-") and k not in ("discriminator", "xml", "externalDocs", "example")
+        }
+    if isinstance(schema, list):
+        return [_strip_extensions(s) for s in schema]
+    return schema
+
+
+def _json_answer(status: int, value: Any, headers: tuple[tuple[bytes, bytes], ...] = ()) -> Answer:
+    return Answer(status, json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), headers)
+
+
+def _security(doc: dict) -> list[dict[str, Any]]:
+    schemes = (doc.get("components") or {}).get("securitySchemes") or {}
+    alternatives = []
+    for requirement in doc.get("security") or []:
+        for scheme_name in requirement or {}:
+            scheme = dict(schemes.get(scheme_name) or {})
+            scheme["name_in_spec"] = scheme_name
+            alternatives.append(scheme)
+    return alternatives

@@ -1,0 +1,275 @@
+"""Turn a raw HTTP request into typed, validated input for a handler, or the documented rejection.
+
+The order of the checks is R5a's precedence: the route is known already; then the body's size and
+content type, the path parameters, the query parameters, and the body fields. Within one stage the
+violation whose code comes first in the operation's documented enum wins.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from apicontract.server.contract import (
+    FORM,
+    JSON,
+    MISSING,
+    MULTIPART,
+    Answer,
+    BodyShape,
+    CompiledOperation,
+    Field,
+    Rejection,
+)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart body."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Call:
+    """A validated request, as a handler sees it."""
+
+    op: CompiledOperation
+    account: Any
+    params: dict[str, Any]
+    body: dict[str, Any] = field(default_factory=dict)
+    given: frozenset[str] = frozenset()  # the body fields the client actually sent
+    content_type: str | None = None
+
+    def reject(self, status: int, hint: str | None = None) -> Rejection:
+        return self.op.reject(status, hint)
+
+
+def media_type(header: str | None) -> str | None:
+    if not header:
+        return None
+    return header.split(";", 1)[0].strip().lower() or None
+
+
+def check_size(op: CompiledOperation, declared_length: int | None) -> None:
+    if op.bodies and declared_length is not None and declared_length > op.max_body:
+        raise op.reject(413)
+
+
+def prepare(
+    op: CompiledOperation,
+    account: Any,
+    path_values: dict[str, str],
+    query: list[tuple[str, str]],
+    content_type_header: str | None,
+    body: bytes,
+) -> Call:
+    """Validate everything about a request that the spec says; raise Rejection with the documented answer."""
+    ctype = media_type(content_type_header)
+    shape: BodyShape | None = None
+    if op.bodies and body:
+        shape = op.bodies.get(ctype or "")
+        if shape is None:
+            raise Rejection(_unsupported(op, ctype))
+    params = _params(op, path_values, query)
+    if not op.bodies:
+        return Call(op, account, params)
+    if shape is None:
+        if "missing" in op.body_errors:
+            raise Rejection(_listed(op, op.body_errors["missing"]))
+        shape = op.bodies.get(JSON) or next(iter(op.bodies.values()))  # no body: an empty object
+        value: Any = {}
+    else:
+        value = _parse(op, shape, body, content_type_header or "")
+    typed, given = _check_body(op, shape, value)
+    return Call(op, account, params, typed, frozenset(given), shape.content_type)
+
+
+def _listed(op: CompiledOperation, answer: dict[str, Any]) -> Answer:
+    return op.answers[(int(answer["status"]), answer["code"])]
+
+
+def _unsupported(op: CompiledOperation, ctype: str | None) -> Answer:
+    errors = op.body_errors
+    rejected = (errors.get("rejected") or {}).get(ctype or "")
+    if rejected:
+        return _listed(op, rejected)
+    if "unsupported" in errors:
+        return _listed(op, errors["unsupported"])
+    return op.answer(415)
+
+
+def _params(op: CompiledOperation, path_values: dict[str, str], query: list[tuple[str, str]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for stage, values in ((op.path_fields, path_values), (op.query_fields, dict(query))):
+        failures = []
+        for spec in stage:
+            raw = values.get(spec.name, MISSING)
+            if raw is MISSING:
+                if spec.required:
+                    failures.append(spec)
+                elif spec.default is not MISSING:
+                    result[spec.name] = spec.default
+                continue
+            typed = _from_text(spec, raw)
+            if typed is MISSING or not spec.check(typed):
+                failures.append(spec)
+            else:
+                result[spec.name] = typed
+        if failures:
+            raise _worst(op, [f.code for f in failures])
+    return result
+
+
+def _from_text(spec: Field, raw: str) -> Any:
+    """A path/query/form value as the type its schema declares, or MISSING if it cannot be one."""
+    if spec.kind == "integer":
+        text = raw.strip()
+        if not text or not (text.isdigit() or (text[0] == "-" and text[1:].isdigit())):
+            return MISSING
+        return int(text)
+    if spec.kind == "number":
+        try:
+            return float(raw)
+        except ValueError:
+            return MISSING
+    if spec.kind == "boolean":
+        return {"true": True, "false": False}.get(raw, MISSING)
+    return raw
+
+
+def _worst(op: CompiledOperation, codes: list[str | None]) -> Rejection:
+    known = [c for c in codes if c is not None]
+    if not known:
+        return op.reject(400)
+    best = min(known, key=lambda code: op.rank(400, code))
+    return Rejection(op.code_answer(best))
+
+
+def _parse(op: CompiledOperation, shape: BodyShape, body: bytes, header: str) -> Any:
+    try:
+        if shape.content_type == JSON:
+            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        if shape.content_type == FORM:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True, errors="strict")
+            return dict(pairs)
+        if shape.content_type == MULTIPART:
+            return parse_multipart(header, body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        pass
+    else:
+        return body.decode("utf-8", errors="replace")
+    unparseable = op.body_errors.get("unparseable")
+    if unparseable:
+        raise Rejection(_listed(op, unparseable))
+    raise _worst(op, [shape.root_code])
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_body(op: CompiledOperation, shape: BodyShape, value: Any) -> tuple[dict[str, Any], set[str]]:
+    if not isinstance(value, dict):
+        raise _worst(op, [shape.root_code])
+    failures: list[str | None] = []
+    typed: dict[str, Any] = {}
+    for spec in shape.fields:
+        if spec.name not in value:
+            if spec.required:
+                failures.append(spec.code or shape.root_code)
+            elif spec.default is not MISSING:
+                typed[spec.name] = spec.default
+            continue
+        raw = value[spec.name]
+        if spec.kind == "binary":
+            if isinstance(raw, Upload):
+                typed[spec.name] = raw
+            else:
+                failures.append(spec.code or shape.root_code)
+            continue
+        if isinstance(raw, Upload) or not spec.check(raw):
+            failures.append(spec.code or shape.root_code)
+        else:
+            typed[spec.name] = raw
+    if shape.closed and set(value) - shape.names:
+        failures.append(shape.root_code)
+    if failures:
+        raise _worst(op, failures)
+    plain = {k: v for k, v in value.items() if not isinstance(v, Upload)}
+    if len(plain) == len(value) and not shape.whole(plain):
+        raise _worst(op, [shape.root_code])
+    for name, kind in shape.typed_as.items():  # form strings -> the JSON types of the same fields
+        if name in typed and isinstance(typed[name], str) and kind in ("boolean", "integer", "number"):
+            converted = _from_text(Field(name, None, False, kind, bool), typed[name])
+            if converted is not MISSING:
+                typed[name] = converted
+    return typed, set(value)
+
+
+def parse_multipart(header: str, body: bytes) -> dict[str, Any]:
+    """Parts of a multipart/form-data body: file parts as Upload, others as text."""
+    _, options = parse_options_header(header)
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise ValueError("multipart body without a boundary")
+    parts: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    header_name: list[bytes] = []
+    header_value: list[bytes] = []
+
+    def on_part_begin() -> None:
+        current.clear()
+        current.update(headers={}, data=[])
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header_name.append(data[start:end])
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header_value.append(data[start:end])
+
+    def on_header_end() -> None:
+        current["headers"][b"".join(header_name).lower()] = b"".join(header_value)
+        header_name.clear()
+        header_value.clear()
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        current["data"].append(data[start:end])
+
+    def on_part_end() -> None:
+        parts.append(dict(current))
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    parser.write(body)
+    parser.finalize()
+    if not parts:
+        raise ValueError("multipart body without parts")
+    result: dict[str, Any] = {}
+    for part in parts:
+        disposition, params = parse_options_header(part["headers"].get(b"content-disposition", b""))
+        if disposition != b"form-data" or b"name" not in params:
+            raise ValueError("multipart part without a form-data name")
+        name = params[b"name"].decode("utf-8")
+        data = b"".join(part["data"])
+        if b"filename" in params:
+            ctype = part["headers"].get(b"content-type", b"application/octet-stream").decode("latin-1").strip()
+            result[name] = Upload(params[b"filename"].decode("utf-8"), ctype or "application/octet-stream", data)
+        else:
+            result[name] = data.decode("utf-8")
+    return result
