@@ -21,6 +21,7 @@ from apicontract.paths import Layout
 from apicontract.specs.bundle import Bundle, bundle, is_missing, pointer, resolve
 from apicontract.specs.walk import (
     Operation,
+    cross_field_codes,
     declared_error_codes,
     deref,
     error_field,
@@ -351,9 +352,20 @@ def check_runtime_extensions(ctx: Context) -> Iterator[Finding]:
             status, code = (answer or {}).get("status"), (answer or {}).get("code")
             if code not in codes.get(str(status), []):
                 yield ctx.finding(
-                    (*op.parts, "requestBody", "x-body-errors"), op.label,
+                    (*op.parts, "requestBody", "x-body-errors"),
+                    op.label,
                     f"x-body-errors {kind}: {code!r} is not a documented {status} code of the operation",
                 )
+
+
+def check_cross_field(ctx: Context) -> Iterator[Finding]:
+    for op in iter_operations(ctx.doc):
+        for status, codes in cross_field_codes(ctx.doc, op).items():
+            for code in codes:
+                if code not in response_codes(ctx.doc, op).get(status, []):
+                    yield ctx.finding(
+                        (*op.parts, "responses", status), op.label, f"x-cross-field on {code!r}, not a code"
+                    )
 
 
 RULES: list[Rule] = [
@@ -367,7 +379,9 @@ RULES: list[Rule] = [
     check_rulings,
     check_payload_files,
     check_closed_objects,
-    check_unspecified, check_runtime_extensions,
+    check_unspecified,
+    check_runtime_extensions,
+    check_cross_field,
 ]
 
 

@@ -271,3 +271,16 @@ def _collect_codes(doc: dict, schema: Any, parts: tuple[str, ...], found: list, 
             _collect_codes(doc, sub, (*parts, key, str(index)), found, seen)
     if isinstance(schema.get("items"), dict):
         _collect_codes(doc, schema["items"], (*parts, "items"), found, seen)
+
+
+def cross_field_codes(doc: dict, op: Operation) -> dict[str, list[str]]:
+    """status -> codes marked `x-cross-field`: they can answer a request that satisfies every schema
+    (a rule between fields, or between the path and the body, that JSON Schema cannot state)."""
+    found: dict[str, list[str]] = {}
+    for status, response in (op.node.get("responses") or {}).items():
+        response = deref(doc, response)
+        media = ((response or {}).get("content") or {}).get("application/json") or {}
+        for name, example in (media.get("examples") or {}).items():
+            if (deref(doc, example) or {}).get("x-cross-field"):
+                found.setdefault(status, []).append(name)
+    return found
