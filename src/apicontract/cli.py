@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from apicontract import __version__
 from apicontract.paths import Layout, layout
@@ -95,7 +96,7 @@ def build(
         else:
             written = write(where, selected)
     except BuildError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     if not check:
         err.print(f"[green]build:[/green] generated/ holds {len(written)} files for {', '.join(selected)}")
@@ -110,6 +111,110 @@ def build(
     err.print("[green]build --check: generated/ is fresh[/green]")
 
 
+@app.command()
+def docs(
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder to write the site into (default: site/ in the checkout, else ./site)."),
+    ] = None,
+    root: RootOption = None,
+) -> None:
+    """Build the static, offline API reference (a folder of HTML pages; open index.html)."""
+    from apicontract.docs.site import DocsError, build_site
+
+    where = _layout(root)
+    target = out_dir if out_dir is not None else (where.root or Path.cwd()) / "site"
+    try:
+        written = build_site(where, target)
+    except DocsError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    index = (target / "index.html").resolve()
+    err.print(f"[green]docs:[/green] wrote {len(written)} files to {target}")
+    out.print(index.as_uri(), markup=False)
+
+
+def _pairs(values: list[str] | None, option: str, apis: list[str], single_ok: bool) -> dict[str, str]:
+    """`API=VALUE` options; a bare VALUE is allowed when exactly one API is served."""
+    found: dict[str, str] = {}
+    for value in values or []:
+        api, sep, rest = value.partition("=")
+        if not sep:
+            if not (single_ok and len(apis) == 1):
+                err.print(f"[red]error:[/red] {option} {value}: write API=VALUE (serving {', '.join(apis)})")
+                raise typer.Exit(2)
+            api, rest = apis[0], value
+        if api not in apis:
+            err.print(f"[red]error:[/red] {option} {value}: {api} is not served ({', '.join(apis)})")
+            raise typer.Exit(2)
+        found[api] = rest
+    return found
+
+
+@app.command()
+def serve(
+    apis: ApisArgument = None,
+    host: Annotated[str, typer.Option(help="Address to listen on; plain HTTP only on loopback (R6).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port serving every API under its prefix (/sim-v1, ...).")] = 8080,
+    api_port: Annotated[
+        list[str] | None,
+        typer.Option("--api-port", help="API=PORT: also serve that API at the root of its own port."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Keep state here across restarts (default: a temporary folder).")
+    ] = None,
+    fixtures: Annotated[
+        list[str] | None, typer.Option(help="[API=]FILE: demo accounts instead of spec/<api>/fixtures.yaml.")
+    ] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate: serve HTTPS.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert.")] = None,
+    tls_self_signed: Annotated[bool, typer.Option(help="Serve HTTPS with a fresh self-signed certificate.")] = False,
+    webhook_url: Annotated[
+        str | None, typer.Option(help="Endpoint for the SIM APIs' webhooks (e.g. http://127.0.0.1:9000/hooks).")
+    ] = None,
+    callback_url: Annotated[str | None, typer.Option(help="URL for the cpaas start/end callbacks.")] = None,
+    time_scale: Annotated[
+        float, typer.Option(help="Multiplies cpaas repeat intervals (0: repeat at once).", min=0.0)
+    ] = 1.0,
+    root: RootOption = None,
+) -> None:
+    """Run the stateful reference server of the APIs (all by default) until Ctrl-C."""
+    from apicontract.generated import NotBuilt
+    from apicontract.server.serve import ServeError, ServeOptions
+    from apicontract.server.serve import serve as run_server
+
+    where = _layout(root)
+    selected = _select(where, apis)
+    ports = {}
+    for api, value in _pairs(api_port, "--api-port", selected, single_ok=False).items():
+        if not value.isdigit() or not 0 < int(value) < 65536:
+            err.print(f"[red]error:[/red] --api-port {api}={value}: not a port number")
+            raise typer.Exit(2)
+        ports[api] = int(value)
+    options = ServeOptions(
+        layout=where,
+        apis=selected,
+        host=host,
+        port=port,
+        api_ports=ports,
+        data_dir=data_dir,
+        fixtures={api: Path(v) for api, v in _pairs(fixtures, "--fixtures", selected, single_ok=True).items()},
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_self_signed=tls_self_signed,
+        webhook_url=webhook_url,
+        callback_url=callback_url,
+        time_scale=time_scale,
+    )
+    try:
+        run_server(options, out)
+    except (ServeError, NotBuilt) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print("stopped")
+
+
 def run() -> None:
     """Console-script entry point: users see a one-line error, never a traceback."""
     import sys
@@ -120,6 +225,6 @@ def run() -> None:
         err.print("interrupted")
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence for the CLI's promise
-        err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}", markup=False)
+        err.print(f"[red]error:[/red] {escape(f'{type(exc).__name__}: {exc}')}")
         err.print("This is a bug in apicontract; please report it with the command you ran.")
         sys.exit(3)

@@ -91,5 +91,5 @@ class Authenticator:
         if prefix:
             if not value.startswith(prefix):
                 return None
-            value = value[len(prefix):]
+            value = value[len(prefix) :]
         return self.tokens.get(value)

@@ -102,7 +102,7 @@ class ApiServer:
         if path == "/_events" and method == "GET":
             return await send_internal(send, 200, {"events": self.impl.ctx.events(account)})
         if path.startswith("/_simulate/") and method == "POST":
-            name = path[len("/_simulate/"):]
+            name = path[len("/_simulate/") :]
             simulate = getattr(self.impl, f"simulate_{name}", None)
             if simulate is None:
                 return await send_internal(send, 404, {"error": f"nothing to simulate called {name!r}"})
@@ -114,8 +114,9 @@ class ApiServer:
                 return await send_internal(send, 400, {"error": "the body must be a JSON object"})
             status, result = simulate(account, payload)
             return await send_internal(send, status, result)
-        return await send_internal(send, 404, {"error": "unknown internal endpoint", "known": ["GET /_events",
-                                                                                              "POST /_simulate/<event>"]})
+        return await send_internal(
+            send, 404, {"error": "unknown internal endpoint", "known": ["GET /_events", "POST /_simulate/<event>"]}
+        )
 
 
 def _query(raw: bytes) -> list[tuple[str, str]]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from apicontract.generated import load_bundle, load_models
 from apicontract.paths import Layout
 from apicontract.server.accounts import Account
@@ -21,7 +23,7 @@ from apicontract.server.apis.base import ApiContext
 from apicontract.server.contract import compile_api
 from apicontract.server.delivery import Deliverer
 from apicontract.server.store import Store
-from apicontract.specs.yamlfile import load
+from apicontract.specs.yamlfile import SpecFileError, load
 
 log = logging.getLogger("apicontract.server")
 
@@ -37,6 +39,20 @@ IMPLEMENTATIONS = {
 def implementation(api: str) -> Any:
     module, name = IMPLEMENTATIONS[api]
     return getattr(importlib.import_module(module), name)
+
+
+def load_fixtures(where: Layout, api: str, path: Path) -> dict:
+    """Fixtures, checked against the API's fixtures schema so a bad --fixtures file is a clear error."""
+    try:
+        fixtures = load(path)
+    except SpecFileError as exc:
+        raise ValueError(f"{path}{f':{exc.line}' if exc.line else ''}: {exc}") from None
+    schema = load(where.spec / api / "fixtures.schema.json")
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(fixtures))
+    if error is not None:
+        at = "/".join(str(p) for p in error.absolute_path) or "/"
+        raise ValueError(f"{path}: not valid {api} fixtures at {at}: {error.message}")
+    return fixtures
 
 
 @dataclass
@@ -63,9 +79,9 @@ class ReferenceServer:
             doc = load_bundle(config.layout, name)
             models = load_models(config.layout, name)
             fixtures_path = config.fixtures.get(name) or config.layout.spec / name / "fixtures.yaml"
-            fixtures = load(fixtures_path)
+            fixtures = load_fixtures(config.layout, name, fixtures_path)
             accounts = [
-                Account(name, index, str(entry.get("name", f"account-{index}")), entry)
+                Account(name, index, str(entry.get("name") or entry.get("id") or f"account-{index}"), entry)
                 for index, entry in enumerate(fixtures.get("accounts") or [])
             ]
             compiled = compile_api(name, doc)

@@ -73,6 +73,7 @@ class BodyShape:
     closed: bool
     whole: Callable[[Any], bool]  # the full schema, for anything the per-field checks do not cover
     typed_as: dict[str, str] = field(default_factory=dict)  # form field -> JSON kind, to convert strings
+    max_body: int = 1 << 62  # this content type's own `x-max-body-bytes`, below the operation's
 
     @property
     def names(self) -> set[str]:
@@ -187,9 +188,7 @@ def compile_api(name: str, doc: dict) -> CompiledApi:
         else:
             static.setdefault(op.key, {})[op.method.upper()] = compiled
     routes = info.get("x-route-errors") or {}
-    route_answers = {
-        int(status): _json_answer(int(status), {field_name: code}) for status, code in routes.items()
-    }
+    route_answers = {int(status): _json_answer(int(status), {field_name: code}) for status, code in routes.items()}
     if unauthorized is None:
         raise ValueError(f"{name}: no operation documents its 401 answer")
     return CompiledApi(
@@ -221,10 +220,20 @@ def _compile_operation(api: str, doc: dict, op: Operation, field_name: str, defa
     for param, _ in parameters(doc, op):
         target = {"path": path_fields, "query": query_fields}.get(param.get("in"))
         if target is not None:
-            target.append(_field(doc, param["name"], param.get("schema") or {}, param.get("x-error-code"),
-                                 bool(param.get("required"))))
+            target.append(
+                _field(
+                    doc,
+                    param["name"],
+                    param.get("schema") or {},
+                    param.get("x-error-code"),
+                    bool(param.get("required")),
+                )
+            )
     body = deref(doc, op.node.get("requestBody")) or {}
     bodies = {ctype: _body_shape(doc, ctype, media) for ctype, media in (body.get("content") or {}).items()}
+    max_body = int(body.get("x-max-body-bytes", default_limit))
+    for ctype, media in (body.get("content") or {}).items():
+        bodies[ctype].max_body = int(media.get("x-max-body-bytes", max_body))
     json_shape = bodies.get(JSON)
     for shape in bodies.values():
         if shape.content_type in (FORM, MULTIPART) and json_shape is not None:
@@ -251,7 +260,7 @@ def _compile_operation(api: str, doc: dict, op: Operation, field_name: str, defa
         query_fields=query_fields,
         bodies=bodies,
         body_errors=body.get("x-body-errors") or {},
-        max_body=int(body.get("x-max-body-bytes", default_limit)),
+        max_body=max([max_body, *(shape.max_body for shape in bodies.values())]),
         success_status=int(success) if success.isdigit() else 200,
         success_model=_success_model(doc, op, success),
         codes=codes,
@@ -283,8 +292,9 @@ def _body_shape(doc: dict, ctype: str, media: dict) -> BodyShape:
     fields = []
     required = set(schema.get("required") or [])
     for name, prop in (schema.get("properties") or {}).items():
-        fields.append(_field(doc, name, prop, prop.get("x-error-code") if isinstance(prop, dict) else None,
-                             name in required))
+        fields.append(
+            _field(doc, name, prop, prop.get("x-error-code") if isinstance(prop, dict) else None, name in required)
+        )
     return BodyShape(
         content_type=ctype,
         fields=fields,
@@ -338,7 +348,9 @@ def inline(doc: dict, schema: Any, seen: frozenset = frozenset()) -> Any:
         if ref in seen:
             raise ValueError(f"recursive schema at {ref}")
         return inline(doc, merged(doc, schema), seen | {ref})
-    return {k: (v if k in ("enum", "const", "default", "examples") else inline(doc, v, seen)) for k, v in schema.items()}
+    return {
+        k: (v if k in ("enum", "const", "default", "examples") else inline(doc, v, seen)) for k, v in schema.items()
+    }
 
 
 def _validator(schema: Any) -> Callable[[Any], bool]:

@@ -113,7 +113,13 @@ class Deliverer:
                 "INSERT INTO events (api, account, event, method, url, payload, created, outcome, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    api, account.name, hook.name, hook.method, url or "", json.dumps(payload), now_text(),
+                    api,
+                    account.name,
+                    hook.name,
+                    hook.method,
+                    url or "",
+                    json.dumps(payload),
+                    now_text(),
                     "pending" if url else "undeliverable",
                     None if url else "no endpoint configured for this account (see --webhook-url / --callback-url)",
                 ),

@@ -86,6 +86,8 @@ def prepare(
         shape = op.bodies.get(JSON) or next(iter(op.bodies.values()))  # no body: an empty object
         value: Any = {}
     else:
+        if len(body) > shape.max_body:  # a content type may take less than the operation's largest body
+            raise op.reject(413)
         value = _parse(op, shape, body, content_type_header or "")
     typed, given = _check_body(op, shape, value)
     return Call(op, account, params, typed, frozenset(given), shape.content_type)
@@ -155,7 +157,9 @@ def _worst(op: CompiledOperation, codes: list[str | None]) -> Rejection:
 def _parse(op: CompiledOperation, shape: BodyShape, body: bytes, header: str) -> Any:
     try:
         if shape.content_type == JSON:
-            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+            value = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+            json.dumps(value, ensure_ascii=False).encode("utf-8")  # a lone surrogate escape is not text either
+            return value
         if shape.content_type == FORM:
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True, errors="strict")
             return dict(pairs)
@@ -165,7 +169,9 @@ def _parse(op: CompiledOperation, shape: BodyShape, body: bytes, header: str) ->
         pass
     else:
         return body.decode("utf-8", errors="replace")
-    unparseable = op.body_errors.get("unparseable")
+    unparseable = op.body_errors.get("unparseable") or {}
+    if "code" not in unparseable:  # keyed by content type, where one operation takes several
+        unparseable = unparseable.get(shape.content_type) or {}
     if unparseable:
         raise Rejection(_listed(op, unparseable))
     raise _worst(op, [shape.root_code])
@@ -202,6 +208,8 @@ def _check_body(op: CompiledOperation, shape: BodyShape, value: Any) -> tuple[di
         failures.append(shape.root_code)
     if failures:
         raise _worst(op, failures)
+    if not shape.closed:  # an open body (R18 connectors) is kept as sent, beyond its declared fields
+        typed.update({k: v for k, v in value.items() if k not in shape.names and not isinstance(v, Upload)})
     plain = {k: v for k, v in value.items() if not isinstance(v, Upload)}
     if len(plain) == len(value) and not shape.whole(plain):
         raise _worst(op, [shape.root_code])

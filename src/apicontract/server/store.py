@@ -32,6 +32,12 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT,
     finished TEXT
 );
+CREATE TABLE IF NOT EXISTS serials (
+    api TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (api, name)
+);
 CREATE TABLE IF NOT EXISTS connectors (
     api TEXT NOT NULL,
     account TEXT NOT NULL,

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from pydantic import ValidationError
+
 from apicontract.server.accounts import Account
 from apicontract.server.api import Reply
 from apicontract.server.contract import CompiledApi
@@ -95,6 +97,34 @@ class Implementation:
     @staticmethod
     def now() -> str:
         return now_text()
+
+    def serial(self, db: Any, name: str) -> int:
+        """The next number of a per-API sequence (event and bill ids): never reused, even across restarts."""
+        db.execute(
+            "INSERT INTO serials (api, name, value) VALUES (?, ?, 1)"
+            " ON CONFLICT (api, name) DO UPDATE SET value = value + 1",
+            (self.ctx.name, name),
+        )
+        return int(db.execute("SELECT value FROM serials WHERE api = ? AND name = ?", (self.ctx.name, name)).fetchone()[0])
+
+    def event_problem(self, name: str, payload: dict) -> dict | None:
+        """Why webhook `name`'s schema refuses a payload a `simulate_*` trigger was asked for, or None.
+
+        Triggers take partial payloads from consumers; a refusal is their 400, never a server error.
+        """
+        try:
+            self.ctx.hooks[name].model.model_validate(payload)
+        except ValidationError as exc:
+            return {"error": f"the {name} payload does not satisfy its schema",
+                    "problems": [{"at": list(e["loc"]), "problem": e["msg"]} for e in exc.errors()]}
+        return None
+
+    def trigger(self, account: Account, name: str, payload: dict) -> tuple[int, dict]:
+        """A `simulate_*` answer: send webhook `name` with `payload`, or 400 with why its schema refuses it."""
+        problem = self.event_problem(name, payload)
+        if problem:
+            return 400, problem
+        return 200, {"events": self.ctx.emit(account, [(name, payload, 0)]), "payload": payload}
 
     @staticmethod
     def ok(data: Any = None) -> Reply:

@@ -33,7 +33,9 @@ class Connectors:
             key = (self.ctx.name, call.account.name, self.connector_id(call))
             if db.execute("SELECT 1 FROM connectors WHERE api = ? AND account = ? AND id = ?", key).fetchone():
                 raise call.reject(409)
-            db.execute("INSERT INTO connectors (api, account, id, body) VALUES (?, ?, ?, ?)", (*key, json.dumps(call.body)))
+            db.execute(
+                "INSERT INTO connectors (api, account, id, body) VALUES (?, ?, ?, ?)", (*key, json.dumps(call.body))
+            )
         return Reply()
 
     def updateConnector(self, call: Call) -> Reply:  # noqa: N802

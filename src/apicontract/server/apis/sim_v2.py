@@ -41,8 +41,13 @@ class SimV2(Connectors, Implementation):
             for sim in account.data.get("sims") or []:
                 db.execute(
                     "INSERT INTO v2_sims VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (sim["imsi"], account.name, sim.get("msisdn"), int(sim["provisioned"]),
-                     *(int(sim.get(flag, flag != "data_throttling")) for flag in FLAGS)),
+                    (
+                        sim["imsi"],
+                        account.name,
+                        sim.get("msisdn"),
+                        int(sim["provisioned"]),
+                        *(int(sim.get(flag, flag != "data_throttling")) for flag in FLAGS),
+                    ),
                 )
         self.seed_connectors(db, self.ctx.accounts)
 

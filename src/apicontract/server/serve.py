@@ -1,0 +1,150 @@
+"""`apicontract serve`: run the reference server until interrupted, and tell a newcomer how to use it.
+
+All APIs are served on one port under their prefixes (`/sim-v1`, ...); `--api-port API=PORT` also
+serves an API at the root of a port of its own, the way its real base URL has it (sim-v2 and sim-v3
+both have `/sim` at the root of `https://api.onomondo.com`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import shutil
+import socket
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from rich.console import Console
+
+from apicontract.paths import Layout
+from apicontract.server.app import ReferenceServer, ServerConfig
+from apicontract.server.tls import Certificate, fingerprint_of, self_signed
+
+
+class ServeError(Exception):
+    """A usage problem: bad options, a port in use, a missing file."""
+
+
+@dataclass
+class ServeOptions:
+    layout: Layout
+    apis: list[str]
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_ports: dict[str, int] = field(default_factory=dict)
+    data_dir: Path | None = None
+    fixtures: dict[str, Path] = field(default_factory=dict)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_self_signed: bool = False
+    webhook_url: str | None = None
+    callback_url: str | None = None
+    time_scale: float = 1.0
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class PrefixedRoot:
+    """Serves one API at the root of its own port by putting its prefix back on every path."""
+
+    def __init__(self, app: ReferenceServer, api: str):
+        self.app, self.prefix = app, "/" + api
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":  # lifespan belongs to the main port's server
+            await self.app({**scope, "path": self.prefix + scope["path"], "raw_path": None}, receive, send)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    return sock
+
+
+def prepare_tls(options: ServeOptions, data_dir: Path) -> Certificate | None:
+    if options.tls_self_signed and (options.tls_cert or options.tls_key):
+        raise ServeError("use either --tls-cert/--tls-key or --tls-self-signed, not both")
+    if bool(options.tls_cert) != bool(options.tls_key):
+        raise ServeError("--tls-cert and --tls-key go together")
+    if options.tls_cert and options.tls_key:
+        for path in (options.tls_cert, options.tls_key):
+            if not path.is_file():
+                raise ServeError(f"{path}: no such file")
+        try:
+            return Certificate(options.tls_cert, options.tls_key, fingerprint_of(options.tls_cert))
+        except ValueError as exc:
+            raise ServeError(f"{options.tls_cert}: not a PEM certificate ({exc})") from None
+    if options.tls_self_signed:
+        return self_signed(data_dir / "tls", [options.host])
+    if not is_loopback(options.host):
+        raise ServeError(
+            f"plain HTTP is served only on loopback (R6); to listen on {options.host}, "
+            "give --tls-cert/--tls-key or --tls-self-signed"
+        )
+    return None
+
+
+def serve(options: ServeOptions, console: Console) -> None:
+    """Start, print the banner, serve until Ctrl-C. Raises ServeError for usage problems."""
+    temporary = options.data_dir is None
+    data_dir = Path(tempfile.mkdtemp(prefix="apicontract-")) if temporary else options.data_dir
+    try:
+        tls = prepare_tls(options, data_dir)
+        for api, path in options.fixtures.items():
+            if not path.is_file():
+                raise ServeError(f"--fixtures {api}={path}: no such file")
+        config = ServerConfig(
+            options.layout,
+            data_dir,
+            options.apis,
+            options.fixtures,
+            options.webhook_url,
+            options.callback_url,
+            options.time_scale,
+        )
+        try:
+            app = ReferenceServer(config)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ServeError(f"cannot start: {exc}") from None
+        listeners = [(bind(options.host, options.port), app, None)]
+        for api, port in options.api_ports.items():
+            listeners.append((bind(options.host, port), PrefixedRoot(app, api), api))
+        from apicontract.server.banner import banner
+
+        console.print(banner(options, app, listeners, tls, data_dir, temporary), markup=False, highlight=False)
+        asyncio.run(_run(listeners, tls))
+    finally:
+        if temporary:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def _run(listeners: list[tuple[socket.socket, Any, str | None]], tls: Certificate | None) -> None:
+    servers = []
+    for sock, app, api in listeners:
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="on" if api is None else "off",
+            ssl_certfile=str(tls.cert) if tls else None,
+            ssl_keyfile=str(tls.key) if tls else None,
+        )
+        servers.append((uvicorn.Server(config), sock))
+    await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))
