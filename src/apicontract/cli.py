@@ -215,6 +215,80 @@ def serve(
         err.print("stopped")
 
 
+@app.command()
+def check(
+    apis: ApisArgument = None,
+    base_url: Annotated[
+        list[str] | None, typer.Option(help="[API=]URL of the implementation (default: an embedded reference server).")
+    ] = None,
+    basic: Annotated[list[str] | None, typer.Option(help="[API=]KEY:SECRET for sim-v1.")] = None,
+    api_key: Annotated[list[str] | None, typer.Option(help="[API=]KEY for sim-v2 / sim-v3.")] = None,
+    access_key: Annotated[list[str] | None, typer.Option(help="[API=]TOKEN for cpaas.")] = None,
+    second_account: Annotated[
+        list[str] | None, typer.Option(help="[API=]credentials of a second account (cross-account checks).")
+    ] = None,
+    fixtures: Annotated[
+        list[str] | None, typer.Option(help="[API=]FILE: the target's accounts and identifiers.")
+    ] = None,
+    webhook_url: Annotated[
+        list[str] | None, typer.Option(help="[API=]URL the target delivers webhooks to; the suite listens there.")
+    ] = None,
+    examples: Annotated[int, typer.Option(help="Generated examples per operation and mode.", min=1)] = 25,
+    seed: Annotated[int | None, typer.Option(help="Seed: the same seed generates the same requests.")] = None,
+    junit_xml: Annotated[Path | None, typer.Option(help="Write a JUnit XML report here.")] = None,
+    require_https: Annotated[bool, typer.Option(help="A plain-HTTP target is a violation (R6).")] = False,
+    workers: Annotated[int, typer.Option(help="Parallel test processes (needs pytest-xdist).", min=1)] = 1,
+    select: Annotated[
+        str | None, typer.Option("-k", help="Run only checks matching this pytest -k expression.")
+    ] = None,
+    root: RootOption = None,
+) -> None:
+    """Check an implementation (by default the embedded reference server) against the contract."""
+    from apicontract.checking.run import CheckError, CheckOptions, run_check
+
+    where = _layout(root)
+    selected = _select(where, apis)
+    credentials: dict[str, str] = {}
+    for option, values, for_apis in (
+        ("--basic", basic, {"sim-v1"}),
+        ("--api-key", api_key, {"sim-v2", "sim-v3"}),
+        ("--access-key", access_key, {"cpaas"}),
+    ):
+        for api, value in _pairs(values, option, [a for a in selected if a in for_apis] or selected, True).items():
+            if api not in for_apis:
+                err.print(f"[red]error:[/red] {option} is for {', '.join(sorted(for_apis))}, not {api}")
+                raise typer.Exit(2)
+            credentials[api] = value
+    urls = _pairs(base_url, "--base-url", selected, single_ok=True)
+    if base_url and set(urls) != set(selected):
+        err.print(f"[red]error:[/red] --base-url is needed for every checked API ({', '.join(selected)})")
+        raise typer.Exit(2)
+    if junit_xml is not None and junit_xml.is_dir():
+        err.print(f"[red]error:[/red] --junit-xml {junit_xml} is a folder")
+        raise typer.Exit(2)
+    options = CheckOptions(
+        layout=where,
+        apis=selected,
+        base_urls=urls,
+        credentials=credentials,
+        second=_pairs(second_account, "--second-account", selected, single_ok=True),
+        fixtures={a: Path(v) for a, v in _pairs(fixtures, "--fixtures", selected, single_ok=True).items()},
+        webhook_urls=_pairs(webhook_url, "--webhook-url", selected, single_ok=True),
+        examples=examples,
+        seed=seed,
+        junit_xml=junit_xml,
+        require_https=require_https,
+        workers=workers,
+        select=select,
+    )
+    try:
+        code = run_check(options, out)
+    except CheckError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
 def run() -> None:
     """Console-script entry point: users see a one-line error, never a traceback."""
     import sys

@@ -1,0 +1,1 @@
+"""`apicontract check`: run the contract suite against a target, report, and exit 0/1/2."""

@@ -1,0 +1,143 @@
+"""Run the contract suite: pick or start the target, make sure it answers, run pytest, map the outcome.
+
+Exit codes: 0 every check passed, 1 the target violates the contract, 2 a usage or connection problem
+(a target that does not answer is never reported as a pass).
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from rich.console import Console
+
+from apicontract.checking.report import Reporter
+from apicontract.paths import Layout
+
+CREDENTIAL_OPTION = {"sim-v1": "--basic", "sim-v2": "--api-key", "sim-v3": "--api-key", "cpaas": "--access-key"}
+
+
+@dataclass
+class CheckOptions:
+    layout: Layout
+    apis: list[str]
+    base_urls: dict[str, str] = field(default_factory=dict)
+    credentials: dict[str, str] = field(default_factory=dict)  # api -> KEY:SECRET / KEY / TOKEN
+    second: dict[str, str] = field(default_factory=dict)
+    fixtures: dict[str, Path] = field(default_factory=dict)
+    webhook_urls: dict[str, str] = field(default_factory=dict)
+    examples: int = 25
+    seed: int | None = None
+    junit_xml: Path | None = None
+    require_https: bool = False
+    workers: int = 1
+    select: str | None = None  # a pytest -k expression, to run part of the suite
+
+
+class CheckError(Exception):
+    """A usage or connection problem: exit 2."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def preflight(options: CheckOptions, console: Console) -> None:
+    """Every target must answer before anything is checked."""
+    for api, url in options.base_urls.items():
+        try:
+            httpx.get(url.rstrip("/") + "/", timeout=10, verify=False)
+        except httpx.HTTPError as exc:
+            raise CheckError(f"{api}: the target at {url} does not answer ({type(exc).__name__}: {exc})") from None
+
+
+def pytest_args(options: CheckOptions) -> list[str]:
+    args = [
+        "--pyargs",
+        "apicontract.contracts",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "--examples",
+        str(options.examples),
+    ]
+    for api in options.apis:
+        args += ["--api", api, "--base-url", f"{api}={options.base_urls[api]}"]
+        if api in options.credentials:
+            args += [CREDENTIAL_OPTION[api], f"{api}={options.credentials[api]}"]
+        if api in options.second:
+            args += ["--second-account", f"{api}={options.second[api]}"]
+        if api in options.fixtures:
+            args += ["--target-fixtures", f"{api}={options.fixtures[api]}"]
+        if api in options.webhook_urls:
+            args += ["--webhook-url", f"{api}={options.webhook_urls[api]}"]
+    if options.seed is not None:
+        args += ["--contract-seed", str(options.seed), "-p", "no:randomly"]
+    if options.require_https:
+        args.append("--require-https")
+    if options.junit_xml:
+        args += [
+            "--junit-xml",
+            str(options.junit_xml),
+            "-o",
+            "junit_family=xunit2",
+            "-o",
+            "junit_suite_name=apicontract",
+        ]
+    if options.workers > 1:
+        args += ["-n", str(options.workers)]
+    if options.select:
+        args += ["-k", options.select]
+    return args
+
+
+def run_check(options: CheckOptions, console: Console) -> int:
+    embedded = None
+    try:
+        if not options.base_urls:
+            embedded = _start_embedded(options)
+            console.print(f"checking the embedded reference server at {embedded.base_url}", highlight=False)
+        preflight(options, console)
+        reporter = Reporter(console)
+        code = pytest.main(pytest_args(options), plugins=[reporter])
+        reporter.summary()
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    if code == pytest.ExitCode.OK:
+        console.print(f"[green]contract check passed[/green] ({', '.join(options.apis)})")
+        return 0
+    if code == pytest.ExitCode.TESTS_FAILED and not reporter.errors:
+        console.print(f"[red]contract check failed: {reporter.failed} violation(s)[/red]")
+        return 1
+    raise CheckError(
+        f"the suite could not run (pytest exit {int(code)}){': ' + reporter.errors[0] if reporter.errors else ''}"
+    )
+
+
+def _start_embedded(options: CheckOptions):
+    from apicontract.server.app import ServerConfig
+    from apicontract.server.embedded import EmbeddedServer
+
+    capture = f"http://127.0.0.1:{free_port()}"
+    config = ServerConfig(
+        options.layout,
+        Path(tempfile.mkdtemp(prefix="apicontract-check-")),
+        options.apis,
+        {api: path for api, path in options.fixtures.items()},
+        webhook_url=capture + "/hooks",
+        callback_url=capture + "/callbacks",
+        time_scale=0,
+    )
+    server = EmbeddedServer(config).start()
+    for api in options.apis:
+        options.base_urls[api] = server.url(api)
+        options.webhook_urls.setdefault(api, capture + ("/callbacks" if api == "cpaas" else "/hooks"))
+    return server
