@@ -1,0 +1,186 @@
+"""The page data: what one API's reference page shows, as plain dataclasses the templates read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from apicontract.docs.samples import Sample
+from apicontract.docs.schemas import EnumRow, Field, Mark, TypeRef
+
+
+@dataclass
+class Example:
+    name: str
+    summary: str | None
+    description: str | None
+    json: str
+    marks: list[Mark]
+    at: str
+
+
+@dataclass
+class Body:
+    content_type: str
+    types: list[TypeRef]
+    fields: list[Field]
+    examples: list[Example]
+    marks: list[Mark]
+    at: str
+
+
+@dataclass
+class Content:
+    content_type: str
+    types: list[TypeRef]
+    description: str | None
+    examples: list[Example]
+
+
+@dataclass
+class Response:
+    status: str
+    description: str | None
+    marks: list[Mark]
+    unspecified: str | None
+    at: str
+    content: list[Content]
+
+
+@dataclass
+class ErrorRow:
+    status: str
+    code: str
+    anchor: str
+    when: str | None
+    marks: list[Mark]
+    at: str
+    rowspan: int  # rows of this status, on the first row of the status; 0 on the others
+    response_description: str | None = None
+    response_marks: list[Mark] = field(default_factory=list)
+
+
+@dataclass
+class Delivery:
+    path: str | None
+    timeout_seconds: Any
+    description: str | None
+    unspecified: str | None
+    marks: list[Mark]
+    at: str
+
+
+@dataclass
+class Received:
+    """What a webhook/callback receiver gets, shown as the HTTP request."""
+
+    title: str
+    text: str
+    marks: list[Mark]
+
+
+@dataclass
+class OperationView:
+    id: str
+    anchor: str
+    method: str
+    path: str
+    url: str
+    summary: str
+    description: str | None
+    tag: str
+    marks: list[Mark]
+    at: str
+    security: list[list[str]]  # alternatives; [] = no authentication
+    body_limit: str | None
+    params: list[Field]
+    body_description: str | None
+    body_required: bool
+    body_marks: list[Mark]
+    bodies: list[Body]
+    responses: list[Response]
+    errors: list[ErrorRow]
+    samples: list[Sample]
+    is_webhook: bool = False
+    delivery: Delivery | None = None
+    received: list[Received] = field(default_factory=list)
+    payload: list[TypeRef] = field(default_factory=list)
+    receiver_code: str | None = None
+
+    @property
+    def request_content_types(self) -> list[str]:
+        return [body.content_type for body in self.bodies]
+
+
+@dataclass
+class SchemaView:
+    name: str
+    anchor: str
+    title: str | None
+    description: str | None
+    types: list[TypeRef]
+    fields: list[Field]
+    enum: list[EnumRow]
+    marks: list[Mark]
+    unspecified: str | None
+    examples: list[str]
+    at: str
+
+
+@dataclass
+class Scheme:
+    name: str
+    anchor: str
+    kind: str
+    description: str | None
+    marks: list[Mark]
+    at: str
+    for_webhooks: bool
+
+
+@dataclass
+class Unspecified:
+    what: str
+    note: str | None
+    where: str
+    href: str
+    at: str
+
+
+@dataclass
+class Tag:
+    name: str
+    description: str | None
+    operations: list[OperationView]
+
+
+@dataclass
+class ApiView:
+    name: str
+    page: str
+    title: str
+    summary: str | None
+    description: str | None
+    version: str
+    source: str | None
+    servers: list[tuple[str, str | None]]
+    error_field: str
+    schemes: list[Scheme]
+    security: list[list[str]]
+    tags: list[Tag]
+    operations: list[OperationView]
+    webhooks: list[OperationView]
+    schemas: list[SchemaView]
+    unspecified: list[Unspecified]
+    module: str
+
+    @property
+    def base_url(self) -> str:
+        return self.servers[0][0] if self.servers else ""
+
+    @property
+    def request_content_types(self) -> list[str]:
+        found: list[str] = []
+        for op in self.operations:
+            found += [c for c in op.request_content_types if c not in found]
+        return found
