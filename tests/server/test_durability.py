@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from conftest import ROOT, fixtures
 
 KEY = {"Authorization": "YOUR-API-KEY"}
@@ -34,9 +35,23 @@ class Served:
     def __init__(self, data_dir: Path, *extra: str):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "apicontract", "serve", "sim-v2", "--root", str(ROOT), "--port", str(self.port),
-             "--data-dir", str(data_dir), *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "apicontract",
+                "serve",
+                "sim-v2",
+                "--root",
+                str(ROOT),
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(data_dir),
+                *extra,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         self.url = f"http://127.0.0.1:{self.port}/sim-v2"
         deadline = time.monotonic() + 30
@@ -63,7 +78,10 @@ def test_restart_with_data_dir_keeps_every_write(tmp_path):
     data = tmp_path / "data"
     first = Served(data)
     try:
-        assert httpx.post(first.url + "/sim/238731234567894", json={"msisdn": "4533333333"}, headers=KEY).status_code == 200
+        assert (
+            httpx.post(first.url + "/sim/238731234567894", json={"msisdn": "4533333333"}, headers=KEY).status_code
+            == 200
+        )
         assert httpx.delete(first.url + "/sim/238731234567891", headers=KEY).status_code == 200
         assert httpx.post(first.url + "/connector/keep", json={"a": [1, 2]}, headers=KEY).status_code == 200
     finally:
@@ -90,7 +108,9 @@ def test_kill_9_during_write_load_loses_no_acknowledged_write(tmp_path):
                     return
                 name = f"w{index}-{n}"
                 try:
-                    response = client.post(f"{server.url}/connector/{name}", json={"n": n, "pad": "x" * 200}, headers=KEY)
+                    response = client.post(
+                        f"{server.url}/connector/{name}", json={"n": n, "pad": "x" * 200}, headers=KEY
+                    )
                 except httpx.HTTPError:
                     return
                 if response.status_code == 200:
@@ -112,7 +132,9 @@ def test_kill_9_during_write_load_loses_no_acknowledged_write(tmp_path):
     restarted = Served(data)
     try:
         with httpx.Client(timeout=5) as client:
-            missing = [n for n in acknowledged if client.get(f"{restarted.url}/connector/{n}", headers=KEY).status_code != 200]
+            missing = [
+                n for n in acknowledged if client.get(f"{restarted.url}/connector/{n}", headers=KEY).status_code != 200
+            ]
         assert missing == []
     finally:
         restarted.stop()
@@ -128,8 +150,18 @@ def test_concurrent_writers_equal_a_sequential_model(server_factory, tmp_path):
     spec = fixtures("sim-v2")
     owner = spec["accounts"][0]
     own = {f"2387399{t:02d}{s:06d}"[:15]: t for t in range(threads) for s in range(sims_each)}
-    owner["sims"] += [{"imsi": imsi, "msisdn": None, "provisioned": False, "voice": True, "sms": True,
-                       "data": True, "data_throttling": False} for imsi in own]
+    owner["sims"] += [
+        {
+            "imsi": imsi,
+            "msisdn": None,
+            "provisioned": False,
+            "voice": True,
+            "sms": True,
+            "data": True,
+            "data_throttling": False,
+        }
+        for imsi in own
+    ]
     path = tmp_path / "fixtures.yaml"
     path.write_text(json.dumps(spec))  # JSON is YAML
     base = server_factory(["sim-v2"], fixtures={"sim-v2": path}).url("sim-v2")

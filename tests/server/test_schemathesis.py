@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, fixtures
 
 from apicontract.specs.walk import cross_field_codes, iter_operations
+
+from conftest import ROOT, fixtures
 
 APIS = ["sim-v1", "sim-v2", "sim-v3", "cpaas"]
 # what schemathesis accepts for schema-valid data by default, less 5xx: a server error is never right
@@ -55,9 +56,27 @@ def test_schemathesis_finds_no_failure(api, server_factory, tmp_path: Path):
     config.write_text(config_for(json.loads(bundle.read_text())))
     server = server_factory([api], time_scale=0)
     command = [
-        sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", str(bundle),
-        "--url", server.url(api), "-H", auth_header(api), "--checks", "all", "--mode", "all",
-        "--max-examples", "25", "--seed", "20261122", "--workers", "1",
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(config),
+        "run",
+        str(bundle),
+        "--url",
+        server.url(api),
+        "-H",
+        auth_header(api),
+        "--checks",
+        "all",
+        "--mode",
+        "all",
+        "--max-examples",
+        "25",
+        "--seed",
+        "20261122",
+        "--workers",
+        "1",
     ]
     done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]

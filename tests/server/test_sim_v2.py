@@ -10,11 +10,12 @@ import json
 
 import httpx
 import pytest
-from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apicontract.specs.walk import iter_operations, response_codes
+
+from conftest import ROOT
 
 API = "sim-v2"
 KEY = {"Authorization": "YOUR-API-KEY"}
@@ -38,9 +39,14 @@ SCENARIOS = [
     ("retrieveSim", "GET", f"/sim/{OTHERS}", {}, 403, "imsi_forbidden"),
     ("retrieveSim", "GET", "/sim/999999999999999", {}, 404, "sim_not_found"),
     # the published create sample: MSISDN path, IMSI in a urlencoded body
-    ("createSim", "POST", f"/sim/{SAMPLE_MSISDN}",
-     {"content": "imsi=238731234567890&voice=true&sms=true&data=true&data_throttling=false", "headers": FORM},
-     200, None),
+    (
+        "createSim",
+        "POST",
+        f"/sim/{SAMPLE_MSISDN}",
+        {"content": "imsi=238731234567890&voice=true&sms=true&data=true&data_throttling=false", "headers": FORM},
+        200,
+        None,
+    ),
     ("createSim", "POST", f"/sim/{SAMPLE_IMSI}", {"json": {}}, 409, "imsi_conflict"),
     ("createSim", "POST", "/sim/4599999999", {"json": {}}, 400, "imsi_invalid"),
     ("createSim", "POST", "/sim/4599999999", {"json": {"imsi": "123"}}, 400, "imsi_invalid"),
@@ -48,24 +54,53 @@ SCENARIOS = [
     ("createSim", "POST", "/sim/238731234567894", {"json": {"voice": "yes"}}, 400, "voice_invalid"),
     ("createSim", "POST", "/sim/238731234567894", {"json": {"sms": 1}}, 400, "sms_invalid"),
     ("createSim", "POST", "/sim/238731234567894", {"json": {"data": None}}, 400, "data_invalid"),
-    ("createSim", "POST", "/sim/238731234567894", {"content": "data_throttling=maybe", "headers": FORM},
-     400, "data_throttling_invalid"),
+    (
+        "createSim",
+        "POST",
+        "/sim/238731234567894",
+        {"content": "data_throttling=maybe", "headers": FORM},
+        400,
+        "data_throttling_invalid",
+    ),
     ("createSim", "POST", "/sim/238731234567894", {"json": {"colour": "red"}}, 400, "body_invalid"),
-    ("createSim", "POST", "/sim/238731234567894", {"content": b"{bad", "headers": {"Content-Type": "application/json"}},
-     400, "body_invalid"),
+    (
+        "createSim",
+        "POST",
+        "/sim/238731234567894",
+        {"content": b"{bad", "headers": {"Content-Type": "application/json"}},
+        400,
+        "body_invalid",
+    ),
     ("createSim", "POST", "/sim/238731234567894", {"json": {}, "auth": {}}, 401, "unauthorized"),
     ("createSim", "POST", f"/sim/{OTHERS}", {"json": {}}, 403, "imsi_forbidden"),
     ("createSim", "POST", "/sim/999999999999999", {"json": {}}, 404, "imsi_not_found"),
     ("createSim", "POST", "/sim/238731234567894", {"json": {"msisdn": "4512345679"}}, 409, "msisdn_conflict"),
-    ("createSim", "POST", "/sim/238731234567894", {"json": {"data": False, "data_throttling": True}},
-     409, "data_data_throttling_conflict"),
+    (
+        "createSim",
+        "POST",
+        "/sim/238731234567894",
+        {"json": {"data": False, "data_throttling": True}},
+        409,
+        "data_data_throttling_conflict",
+    ),
     ("createSim", "POST", "/sim/238731234567894", {"json": {"x": "a" * (1024 * 1024)}}, 413, "payload_too_large"),
-    ("createSim", "POST", "/sim/238731234567894", {"content": "voice=true", "headers": {"Content-Type": "text/plain"}},
-     415, "unsupported_media_type"),
+    (
+        "createSim",
+        "POST",
+        "/sim/238731234567894",
+        {"content": "voice=true", "headers": {"Content-Type": "text/plain"}},
+        415,
+        "unsupported_media_type",
+    ),
     # the published update sample (its body equals the create sample's)
-    ("updateSim", "PUT", f"/sim/{SAMPLE_MSISDN}",
-     {"content": "imsi=238731234567890&voice=true&sms=true&data=true&data_throttling=false", "headers": FORM},
-     200, None),
+    (
+        "updateSim",
+        "PUT",
+        f"/sim/{SAMPLE_MSISDN}",
+        {"content": "imsi=238731234567890&voice=true&sms=true&data=true&data_throttling=false", "headers": FORM},
+        200,
+        None,
+    ),
     ("updateSim", "PUT", f"/sim/{MINE}", {"json": {"imsi": SAMPLE_IMSI}}, 400, "imsi_invalid"),
     ("updateSim", "PUT", f"/sim/{MINE}", {"json": {"msisdn": "+45"}}, 400, "msisdn_invalid"),
     ("updateSim", "PUT", f"/sim/{MINE}", {"json": {"voice": "true"}}, 400, "voice_invalid"),
@@ -77,12 +112,30 @@ SCENARIOS = [
     ("updateSim", "PUT", f"/sim/{MINE}", {"json": {}, "auth": {"Authorization": ""}}, 401, "unauthorized"),
     ("updateSim", "PUT", "/sim/238731234567894", {"json": {}}, 404, "sim_not_found"),
     ("updateSim", "PUT", f"/sim/{MINE}", {"json": {"msisdn": SAMPLE_MSISDN}}, 409, "msisdn_conflict"),
-    ("updateSim", "PUT", f"/sim/{MINE}", {"json": {"data": False, "data_throttling": True}},
-     409, "data_data_throttling_conflict"),
-    ("updateSim", "PUT", f"/sim/{MINE}", {"content": b"x" * (1024 * 1024 + 1), "headers": FORM},
-     413, "payload_too_large"),
-    ("updateSim", "PUT", f"/sim/{MINE}", {"content": b"<xml/>", "headers": {"Content-Type": "application/xml"}},
-     415, "unsupported_media_type"),
+    (
+        "updateSim",
+        "PUT",
+        f"/sim/{MINE}",
+        {"json": {"data": False, "data_throttling": True}},
+        409,
+        "data_data_throttling_conflict",
+    ),
+    (
+        "updateSim",
+        "PUT",
+        f"/sim/{MINE}",
+        {"content": b"x" * (1024 * 1024 + 1), "headers": FORM},
+        413,
+        "payload_too_large",
+    ),
+    (
+        "updateSim",
+        "PUT",
+        f"/sim/{MINE}",
+        {"content": b"<xml/>", "headers": {"Content-Type": "application/xml"}},
+        415,
+        "unsupported_media_type",
+    ),
     ("deleteSim", "DELETE", "/sim/123456", {}, 400, "msisdn_invalid"),
     ("deleteSim", "DELETE", f"/sim/{MINE}", {"auth": {}}, 401, "unauthorized"),
     ("deleteSim", "DELETE", f"/sim/{OTHERS}", {}, 403, "imsi_forbidden"),
@@ -105,26 +158,56 @@ SCENARIOS = [
     ("updateConnector", "PUT", "/connector/a*b", {"json": {}}, 400, "id_invalid"),
     ("updateConnector", "PUT", "/connector/c-1", {}, 400, "body_invalid"),  # no body (x-body-errors)
     ("updateConnector", "PUT", "/connector/c-1", {"json": {}, "auth": {}}, 401, "unauthorized"),
-    ("updateConnector", "PUT", "/connector/c-1", {"content": b"{" * (1024 * 1024 + 1), "headers": {
-        "Content-Type": "application/json"}}, 413, "payload_too_large"),
-    ("updateConnector", "PUT", "/connector/c-1", {"content": "x", "headers": {"Content-Type": "text/csv"}},
-     415, "unsupported_media_type"),
+    (
+        "updateConnector",
+        "PUT",
+        "/connector/c-1",
+        {"content": b"{" * (1024 * 1024 + 1), "headers": {"Content-Type": "application/json"}},
+        413,
+        "payload_too_large",
+    ),
+    (
+        "updateConnector",
+        "PUT",
+        "/connector/c-1",
+        {"content": "x", "headers": {"Content-Type": "text/csv"}},
+        415,
+        "unsupported_media_type",
+    ),
     ("deleteConnector", "DELETE", "/connector/a*b", {}, 400, "id_invalid"),
     ("deleteConnector", "DELETE", "/connector/c-1", {"auth": {}}, 401, "unauthorized"),
     ("deleteConnector", "DELETE", "/connector/c-1", {}, 200, None),
     ("deleteConnector", "DELETE", "/connector/c-1", {}, 404, "connector_not_found"),
     # the published send SMS sample (urlencoded with %20-style encoding)
-    ("sendSms", "POST", "/sms/4512345678", {"content": "from=Onomondo&text=Hello%2C%20World%21", "headers": FORM},
-     200, None),
+    (
+        "sendSms",
+        "POST",
+        "/sms/4512345678",
+        {"content": "from=Onomondo&text=Hello%2C%20World%21", "headers": FORM},
+        200,
+        None,
+    ),
     ("sendSms", "POST", "/sms/+4512345678", {"json": {"from": "A", "text": "b"}}, 400, "to_invalid"),
     ("sendSms", "POST", "/sms/4512345678", {"json": {"from": "Mitto!", "text": "b"}}, 400, "from_invalid"),
     ("sendSms", "POST", "/sms/4512345678", {"json": {"from": "A", "text": ""}}, 400, "text_invalid"),
     ("sendSms", "POST", "/sms/4512345678", {"content": b"from=%FF&text=a", "headers": FORM}, 400, "body_invalid"),
     ("sendSms", "POST", "/sms/4512345678", {"json": {}, "auth": {}}, 401, "unauthorized"),
-    ("sendSms", "POST", "/sms/4512345678", {"json": {"from": "A", "text": "b" * (1024 * 1024)}}, 413,
-     "payload_too_large"),
-    ("sendSms", "POST", "/sms/4512345678", {"content": "from=A", "headers": {"Content-Type": "text/plain"}}, 415,
-     "unsupported_media_type"),
+    (
+        "sendSms",
+        "POST",
+        "/sms/4512345678",
+        {"json": {"from": "A", "text": "b" * (1024 * 1024)}},
+        413,
+        "payload_too_large",
+    ),
+    (
+        "sendSms",
+        "POST",
+        "/sms/4512345678",
+        {"content": "from=A", "headers": {"Content-Type": "text/plain"}},
+        415,
+        "unsupported_media_type",
+    ),
 ]
 
 
@@ -172,8 +255,14 @@ def test_lifecycle_and_update_semantics(server_factory, client):
     sim = "238731234567894"
     assert call(client, base, "POST", f"/sim/{sim}", json={"msisdn": "4511111111", "sms": False}).status_code == 200
     created = call(client, base, "GET", "/sim/4511111111").json()
-    assert created == {"imsi": sim, "msisdn": "4511111111", "voice": True, "sms": False, "data": True,
-                       "data_throttling": False}  # R16 defaults
+    assert created == {
+        "imsi": sim,
+        "msisdn": "4511111111",
+        "voice": True,
+        "sms": False,
+        "data": True,
+        "data_throttling": False,
+    }  # R16 defaults
     assert call(client, base, "PUT", f"/sim/{sim}", json={"data_throttling": True}).status_code == 200
     assert call(client, base, "GET", f"/sim/{sim}").json()["sms"] is False  # R9: omitted keeps the stored value
     assert call(client, base, "PUT", f"/sim/{sim}", json={"msisdn": "4522222222"}).status_code == 200
@@ -199,16 +288,26 @@ def test_second_account_sees_403_on_every_sim_operation(server_factory, client):
 def test_published_json_content_type_with_form_body_is_a_clear_400(server_factory, client):
     """seed-samples.md: copying the samples' header into curl sends JSON's type with a form body."""
     base = server_factory([API]).url(API)
-    response = call(client, base, "POST", f"/sim/{SAMPLE_MSISDN}", content="imsi=238731234567890&voice=true",
-                    headers={"Content-Type": "application/json"})
+    response = call(
+        client,
+        base,
+        "POST",
+        f"/sim/{SAMPLE_MSISDN}",
+        content="imsi=238731234567890&voice=true",
+        headers={"Content-Type": "application/json"},
+    )
     assert (response.status_code, response.json()) == (400, {"message": "body_invalid"})
     assert call(client, base, "GET", f"/sim/{SAMPLE_IMSI}").status_code == 404  # nothing changed
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.dictionaries(st.sampled_from(["voice", "sms", "data", "data_throttling", "imsi", "msisdn", "zz"]),
-                            st.one_of(st.none(), st.integers(), st.text(max_size=5), st.lists(st.booleans())),
-                            min_size=1))
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["voice", "sms", "data", "data_throttling", "imsi", "msisdn", "zz"]),
+        st.one_of(st.none(), st.integers(), st.text(max_size=5), st.lists(st.booleans())),
+        min_size=1,
+    )
+)
 def test_rejected_updates_change_nothing(server_factory, client, body):
     if not hasattr(test_rejected_updates_change_nothing, "base"):
         test_rejected_updates_change_nothing.base = server_factory([API]).url(API)

@@ -6,6 +6,7 @@ Exit codes: 0 every check passed, 1 the target violates the contract, 2 a usage 
 
 from __future__ import annotations
 
+import shutil
 import socket
 import tempfile
 from dataclasses import dataclass, field
@@ -111,6 +112,7 @@ def run_check(options: CheckOptions, console: Console) -> int:
     finally:
         if embedded is not None:
             embedded.stop()
+            shutil.rmtree(embedded.config.data_dir, ignore_errors=True)
     if code == pytest.ExitCode.OK:
         console.print(f"[green]contract check passed[/green] ({', '.join(options.apis)})")
         return 0

@@ -100,12 +100,12 @@ class Implementation:
 
     def serial(self, db: Any, name: str) -> int:
         """The next number of a per-API sequence (event and bill ids): never reused, even across restarts."""
-        db.execute(
+        row = db.execute(
             "INSERT INTO serials (api, name, value) VALUES (?, ?, 1)"
-            " ON CONFLICT (api, name) DO UPDATE SET value = value + 1",
+            " ON CONFLICT (api, name) DO UPDATE SET value = value + 1 RETURNING value",
             (self.ctx.name, name),
-        )
-        return int(db.execute("SELECT value FROM serials WHERE api = ? AND name = ?", (self.ctx.name, name)).fetchone()[0])
+        ).fetchone()
+        return int(row[0])
 
     def event_problem(self, name: str, payload: dict) -> dict | None:
         """Why webhook `name`'s schema refuses a payload a `simulate_*` trigger was asked for, or None.
@@ -115,8 +115,10 @@ class Implementation:
         try:
             self.ctx.hooks[name].model.model_validate(payload)
         except ValidationError as exc:
-            return {"error": f"the {name} payload does not satisfy its schema",
-                    "problems": [{"at": list(e["loc"]), "problem": e["msg"]} for e in exc.errors()]}
+            return {
+                "error": f"the {name} payload does not satisfy its schema",
+                "problems": [{"at": list(e["loc"]), "problem": e["msg"]} for e in exc.errors()],
+            }
         return None
 
     def trigger(self, account: Account, name: str, payload: dict) -> tuple[int, dict]:

@@ -24,10 +24,25 @@ DEMO_IMEI = "1234567890987654"
 DEMO_COUNTRY, DEMO_COUNTRY_PREVIOUS = "dk", "de"
 DEMO_CALLER, DEMO_CALLED = "4512345678", "4587654321"
 XDR_DEFAULTS: dict[str, dict[str, Any]] = {
-    "voice": {"operation": "finalize", "direction": "incoming", "caller": DEMO_CALLER, "called": DEMO_CALLED,
-              "ringtime": "10", "billtime": "20", "duration": "30", "status": "answered", "error": None},
-    "sms": {"operation": "finalize", "direction": "incoming", "caller": DEMO_CALLER, "called": DEMO_CALLED,
-            "retries": "0", "error": None},
+    "voice": {
+        "operation": "finalize",
+        "direction": "incoming",
+        "caller": DEMO_CALLER,
+        "called": DEMO_CALLED,
+        "ringtime": "10",
+        "billtime": "20",
+        "duration": "30",
+        "status": "answered",
+        "error": None,
+    },
+    "sms": {
+        "operation": "finalize",
+        "direction": "incoming",
+        "caller": DEMO_CALLER,
+        "called": DEMO_CALLED,
+        "retries": "0",
+        "error": None,
+    },
     "data": {"operation": "finalize", "download": "4321", "upload": "1234"},
 }
 
@@ -51,8 +66,14 @@ class SimV1(Implementation):
             for sim in account.data.get("sims") or []:
                 db.execute(
                     "INSERT INTO v1_sims VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (sim["uuid"], account.name, sim["pin"], sim["puk"], int(sim["provisioned"]),
-                     *(int(sim[flag]) for flag in FLAGS)),
+                    (
+                        sim["uuid"],
+                        account.name,
+                        sim["pin"],
+                        sim["puk"],
+                        int(sim["provisioned"]),
+                        *(int(sim[flag]) for flag in FLAGS),
+                    ),
                 )
 
     # --- SIM ----------------------------------------------------------------------------------------
@@ -121,14 +142,28 @@ class SimV1(Implementation):
     # --- events -------------------------------------------------------------------------------------
 
     def _location_update(self, uuid: str, given: dict | None = None) -> dict:
-        return {"time": self.now(), "imsi": uuid, "imei": DEMO_IMEI, "type": "cs", "country_code": DEMO_COUNTRY,
-                "country_code_previous": DEMO_COUNTRY_PREVIOUS, **(given or {})}
+        return {
+            "time": self.now(),
+            "imsi": uuid,
+            "imei": DEMO_IMEI,
+            "type": "cs",
+            "country_code": DEMO_COUNTRY,
+            "country_code_previous": DEMO_COUNTRY_PREVIOUS,
+            **(given or {}),
+        }
 
     def _xdr(self, db: sqlite3.Connection, uuid: str, kind: str, given: dict) -> dict:
         """An XDR of `kind` with a fresh event id (`<unix time>-<serial>`, like the sample's `1234567890-1234`)."""
         event_id = f"{int(time.time())}-{self.serial(db, 'xdr'):04d}"
-        return {"time": self.now(), "event_id": event_id, "type": kind, "country_code": DEMO_COUNTRY, "imsi": uuid,
-                **XDR_DEFAULTS.get(kind, {}), **given}
+        return {
+            "time": self.now(),
+            "event_id": event_id,
+            "type": kind,
+            "country_code": DEMO_COUNTRY,
+            "imsi": uuid,
+            **XDR_DEFAULTS.get(kind, {}),
+            **given,
+        }
 
     def _event_sim(self, account: Account, payload: dict) -> tuple[int, dict] | None:
         """A trigger names a provisioned SIM of the caller by `imsi`; the refusal, or None if it does."""
@@ -147,7 +182,7 @@ class SimV1(Implementation):
         refused = self._event_sim(account, payload)
         if refused:
             return refused
-        if payload.get("type") not in XDR_DEFAULTS:
+        if payload.get("type") not in tuple(XDR_DEFAULTS):  # compared, not hashed: any JSON value may come
             return 400, {"error": f"type must be one of {sorted(XDR_DEFAULTS)}"}
         with self.store.write() as db:
             event = self._xdr(db, payload["imsi"], payload["type"], payload)

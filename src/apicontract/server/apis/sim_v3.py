@@ -77,10 +77,13 @@ class SimV3(Connectors, Implementation):
     @staticmethod
     def _check_alias(call: Call, db: sqlite3.Connection, alias: str | None, sim_id: str) -> None:
         """R20: another provisioned SIM of the account with exactly this alias is a conflict."""
-        if alias is not None and db.execute(
-            "SELECT 1 FROM v3_sims WHERE account = ? AND alias = ? AND provisioned = 1 AND id != ?",
-            (call.account.name, alias, sim_id),
-        ).fetchone():
+        if (
+            alias is not None
+            and db.execute(
+                "SELECT 1 FROM v3_sims WHERE account = ? AND alias = ? AND provisioned = 1 AND id != ?",
+                (call.account.name, alias, sim_id),
+            ).fetchone()
+        ):
             raise call.reject(409, "alias")
 
     def retrieveSim(self, call: Call) -> Reply:  # noqa: N802
@@ -111,8 +114,9 @@ class SimV3(Connectors, Implementation):
             row = self._provisioned(call, db, call.body["id"])
             alias = call.body["alias"] if "alias" in call.given else row["alias"]
             self._check_alias(call, db, alias, row["id"])
-            db.execute("UPDATE v3_sims SET alias = ?, active = ? WHERE id = ?",
-                       (alias, int(call.body["active"]), row["id"]))
+            db.execute(
+                "UPDATE v3_sims SET alias = ?, active = ? WHERE id = ?", (alias, int(call.body["active"]), row["id"])
+            )
         return self.ok()
 
     def deleteSim(self, call: Call) -> Reply:  # noqa: N802
@@ -126,8 +130,10 @@ class SimV3(Connectors, Implementation):
 
     @staticmethod
     def _store_usage(db: sqlite3.Connection, record: dict) -> None:
-        db.execute("INSERT INTO v3_usage (sim_id, time, record) VALUES (?, ?, ?)",
-                   (record["sim_id"], record["time"], json.dumps(record)))
+        db.execute(
+            "INSERT INTO v3_usage (sim_id, time, record) VALUES (?, ?, ?)",
+            (record["sim_id"], record["time"], json.dumps(record)),
+        )
 
     def retrieveUsage(self, call: Call) -> Reply:  # noqa: N802
         """R21: the SIM's records in [time_begin, time_end); R7 times compare chronologically as strings."""
@@ -158,15 +164,21 @@ class SimV3(Connectors, Implementation):
             return refused
         with self.store.write() as db:
             bill_id = f"{int(time.time())}-{self.serial(db, 'bill'):04d}"  # like the sample's 1234567890-1234
-            record = {"time": self.now(), "bill_id": bill_id, "sim_id": payload["sim_id"],
-                      "country_code": DEMO_COUNTRY, "operation": "finalize", "upload": "0", "download": "0",
-                      **payload}
+            record = {
+                "time": self.now(),
+                "bill_id": bill_id,
+                "sim_id": payload["sim_id"],
+                "country_code": DEMO_COUNTRY,
+                "operation": "finalize",
+                "upload": "0",
+                "download": "0",
+                **payload,
+            }
             problem = self.event_problem("usage", record)
             if problem:
                 return 400, problem
             self._store_usage(db, record)
         return 200, {"events": self.ctx.emit(account, [("usage", record, 0)]), "payload": record}
-
 
     def simulate_network_validation(self, account: Account, payload: dict) -> tuple[int, dict]:
         """`POST /sim-v3/_simulate/network_validation` `{"sim_id": ..., <any other field>}`."""
@@ -179,5 +191,10 @@ class SimV3(Connectors, Implementation):
         return self._event_sim(account, payload) or self.trigger(account, "network_registration", {**event, **payload})
 
     def _registration(self, sim_id: str) -> dict:
-        return {"time": self.now(), "sim_id": sim_id, "imei": DEMO_IMEI, "country_code": DEMO_COUNTRY,
-                "country_code_previous": DEMO_COUNTRY_PREVIOUS}
+        return {
+            "time": self.now(),
+            "sim_id": sim_id,
+            "imei": DEMO_IMEI,
+            "country_code": DEMO_COUNTRY,
+            "country_code_previous": DEMO_COUNTRY_PREVIOUS,
+        }
