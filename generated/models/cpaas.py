@@ -203,11 +203,11 @@ class MediaUploadRequest(BaseModel):
     model_config = ConfigDict(
         extra='allow',
     )
-    file: str = Field(
+    file: bytes = Field(
         ..., json_schema_extra={'contentMediaType': 'application/octet-stream'}
     )
     """
-    The file.
+    The file: raw bytes (`format: binary`, which tools that predate OpenAPI 3.1's `contentMediaType` read as a file part).
     """
 
 

@@ -113,7 +113,7 @@ class CompiledOperation:
 
     def code_answer(self, code: str) -> Answer:
         """The answer of a documented code, whatever its status."""
-        for (status, known), answer in self.answers.items():
+        for (_status, known), answer in self.answers.items():
             if known == code:
                 return answer
         raise LookupError(f"{self.id}: {code!r} is not documented")

@@ -346,8 +346,8 @@ def check_runtime_extensions(ctx: Context) -> Iterator[Finding]:
             continue
         codes = response_codes(ctx.doc, op)
         errors = body.get("x-body-errors") or {}
-        answers = [(k, v) for k, v in errors.items() if k != "rejected"]
-        answers += [(f"rejected {ct}", v) for ct, v in (errors.get("rejected") or {}).items()]
+        answers = [(k, v) for k, v in errors.items() if k != "rejected" and not _by_type(k, v)]
+        answers += [(f"{k} {ct}", a) for k, v in errors.items() if _by_type(k, v) for ct, a in v.items()]
         for kind, answer in answers:
             status, code = (answer or {}).get("status"), (answer or {}).get("code")
             if code not in codes.get(str(status), []):
@@ -356,6 +356,11 @@ def check_runtime_extensions(ctx: Context) -> Iterator[Finding]:
                     op.label,
                     f"x-body-errors {kind}: {code!r} is not a documented {status} code of the operation",
                 )
+
+
+def _by_type(kind: str, answer: Any) -> bool:
+    """`rejected`, and `unparseable` where it gives one answer per content type, map content type -> answer."""
+    return kind == "rejected" or (kind == "unparseable" and isinstance(answer, dict) and "code" not in answer)
 
 
 def check_cross_field(ctx: Context) -> Iterator[Finding]:

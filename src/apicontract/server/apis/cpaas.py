@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sqlite3
 import sys
 import tempfile
@@ -25,6 +26,9 @@ from apicontract.server.contract import JSON, Rejection
 from apicontract.server.requests import Call, Upload
 
 MAX_ROWID = 2**63 - 1  # SQLite's largest id: a larger path id names nothing
+TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # RFC 9110 token
+MEDIA_TYPE = re.compile(rf'{TOKEN}/{TOKEN}([ \t]*;[ \t]*{TOKEN}=({TOKEN}|"[^"\\\x00-\x1f\x7f]*"))*')  # RFC 9110 8.3.1
+DEFAULT_TYPE = "application/octet-stream"
 MEDIA = "id, name, created, is_folder"
 
 
@@ -32,6 +36,17 @@ def field_code(call: Call, name: str) -> Rejection:
     """The documented answer of the code the spec gives a parameter or body field (`x-error-code`)."""
     fields = [*call.op.path_fields, *call.op.query_fields, *(f for s in call.op.bodies.values() for f in s.fields)]
     return Rejection(call.op.code_answer(next(f.code for f in fields if f.name == name and f.code)))
+
+
+def stored_type(declared: str) -> str:
+    """The part's Content-Type as it will be served again, or the default when it names no one type.
+
+    A media range (`*/*`, what an OpenAPI `encoding.contentType: '*/*'` client may send) or a value that
+    is not a media type at all cannot be a download's Content-Type (and could not be sent as a header).
+    """
+    if MEDIA_TYPE.fullmatch(declared) and "*" not in declared.split(";", 1)[0]:
+        return declared
+    return DEFAULT_TYPE
 
 
 def seconds(value: int) -> float:
@@ -170,7 +185,7 @@ class Cpaas(Implementation):
                 if parent is not None:
                     self._folder(call, db, parent)
                 data = None if upload is None else upload.data
-                ctype = None if upload is None else upload.content_type
+                ctype = None if upload is None else stored_type(upload.content_type)
                 media_id = self._insert(db, call.account.name, parent, name, self.now(), data, ctype)
         except BaseException:
             if media_id is not None:  # written, but the row did not commit
@@ -285,8 +300,8 @@ class Cpaas(Implementation):
         body = call.body
         outcome = self._outcome(body["destAddr"])
         key = "repeat" + "".join(part.capitalize() for part in outcome["outcome"].split("_"))  # busy -> repeatBusy
-        repeats = body.get(key + "Count", 0) if body.get("isRepeat") == 1 and body.get(key) == 1 else 0
-        waited = repeats * body.get(key + "Int", 0)  # between the attempts, before the endCallback
+        repeats = int(body.get(key + "Count", 0)) if body.get("isRepeat") == 1 and body.get(key) == 1 else 0
+        waited = repeats * int(body.get(key + "Int", 0))  # between the attempts, before the endCallback
         request_id = uuid.uuid4().hex
         with self.store.write() as db:
             db.execute(
