@@ -1,18 +1,19 @@
-"""Shared fixtures: the checkout under test and its bundled specs."""
+"""Fixtures for every test: the checkout, its bundled specs, and reference servers on real sockets."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from apicontract.paths import Layout, layout
+from apicontract.server.embedded import EmbeddedServer
 from apicontract.specs.bundle import bundle
 
-ROOT = Path(__file__).resolve().parents[1]
-APIS = layout(ROOT).apis()
+from projectkit import ROOT
+from serverkit import start
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +27,22 @@ def bundles(where: Layout) -> dict[str, dict]:
     return {api: bundle(api, where.entry(api)).doc for api in where.apis()}
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the installed command line as a user would, capturing what it prints."""
-    return subprocess.run(
-        [sys.executable, "-m", "apicontract", *args], cwd=cwd or ROOT, capture_output=True, text=True, check=False
-    )
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator:
+    """Start servers with options; all are stopped at the end of the test."""
+    started: list[EmbeddedServer] = []
+
+    def make(apis: list[str], data_dir: Path | None = None, **options) -> EmbeddedServer:
+        server = start(apis, data_dir or tmp_path / f"data-{len(started)}", **options)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=10) as session:
+        yield session

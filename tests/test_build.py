@@ -11,7 +11,7 @@ import pytest
 from apicontract.paths import module_name
 from apicontract.specs.build import render
 
-from conftest import APIS, ROOT, cli
+from projectkit import APIS, ROOT, cli
 
 
 def test_build_check_is_clean():

@@ -23,7 +23,7 @@ from apicontract.docs.model import load_api
 from apicontract.specs.bundle import pointer
 from apicontract.specs.walk import iter_operations, response_codes
 
-from conftest import APIS, ROOT, cli
+from projectkit import APIS, ROOT, cli
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

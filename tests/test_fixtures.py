@@ -6,7 +6,7 @@ import pytest
 
 from apicontract.specs.yamlfile import load
 
-from conftest import APIS, ROOT
+from projectkit import APIS, ROOT
 
 SAMPLE_IDS = {
     "sim-v1": ("uuid", "238991234567890"),

@@ -13,7 +13,7 @@ import yaml
 
 from apicontract.specs.walk import Operation, deref, merged, parameters, response_codes
 
-from conftest import APIS
+from projectkit import APIS
 
 INVENTORY = Path(__file__).parent / "inventory"
 

@@ -11,7 +11,7 @@ import yaml
 
 from apicontract.specs.yamlfile import load
 
-from conftest import ROOT, cli
+from projectkit import ROOT, cli
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from apicontract.paths import module_name
 from apicontract.specs.bundle import bundle, pointer, resolve
 from apicontract.specs.walk import ExampleSite, deref, iter_examples
 
-from conftest import APIS, ROOT
+from projectkit import APIS, ROOT
 
 
 def load_models(api: str) -> ModuleType:

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import APIS, ROOT
+from projectkit import APIS, ROOT
 
 PEERS = ROOT / "tools" / "peers"
 ENV = {**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true", "NO_COLOR": "1"}

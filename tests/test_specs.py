@@ -8,7 +8,7 @@ import schemathesis
 from apicontract.specs.lint import lint
 from apicontract.specs.walk import iter_operations, response_codes
 
-from conftest import APIS, ROOT
+from projectkit import APIS, ROOT
 
 
 @pytest.mark.parametrize("api", APIS)

@@ -20,14 +20,14 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from receiver import Receiver
 
 from apicontract.server.apis import cpaas as cpaas_module
 from apicontract.server.contract import inline
 from apicontract.server.store import FILENAME
 from apicontract.specs.walk import iter_operations, response_codes
 
-from conftest import ROOT, fixtures, start
+from receiver import Receiver
+from serverkit import ROOT, fixtures, start
 
 API = "cpaas"
 BUNDLE = json.loads((ROOT / "generated" / "openapi" / f"{API}.json").read_text())

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import ROOT, fixtures
+from serverkit import ROOT, fixtures
 
 KEY = {"Authorization": "YOUR-API-KEY"}
 

@@ -17,7 +17,7 @@ import pytest
 
 from apicontract.specs.walk import cross_field_codes, iter_operations
 
-from conftest import ROOT, fixtures
+from serverkit import ROOT, fixtures
 
 APIS = ["sim-v1", "sim-v2", "sim-v3", "cpaas"]
 # what schemathesis accepts for schema-valid data by default, less 5xx: a server error is never right

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from apicontract.specs.walk import iter_operations, response_codes
 
-from conftest import ROOT
+from serverkit import ROOT
 
 API = "sim-v2"
 KEY = {"Authorization": "YOUR-API-KEY"}

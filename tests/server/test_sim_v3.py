@@ -17,11 +17,11 @@ import httpx
 import jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from receiver import Receiver
 
 from apicontract.specs.walk import iter_operations, response_codes
 
-from conftest import ROOT, fixtures
+from receiver import Receiver
+from serverkit import ROOT, fixtures
 
 API = "sim-v3"
 BUNDLE = json.loads((ROOT / "generated" / "openapi" / f"{API}.json").read_text())
