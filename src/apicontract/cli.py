@@ -289,6 +289,46 @@ def check(
     raise typer.Exit(code)
 
 
+webhooks_app = typer.Typer(
+    help="Webhooks and callbacks: test a consumer's receiver.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+app.add_typer(webhooks_app, name="webhooks")
+
+
+@webhooks_app.command("test-receiver")
+def test_receiver(
+    url: Annotated[str, typer.Argument(help="The receiver's endpoint (the URL you configure on the platform).")],
+    api: Annotated[str, typer.Option(help="Whose webhooks to send: sim-v1, sim-v3 or cpaas.")],
+    basic: Annotated[str | None, typer.Option(help="USER:PASS the receiver expects (sim-v1; cpaas if set).")] = None,
+    api_key: Annotated[str | None, typer.Option(help="KEY the receiver expects in Authorization (sim-v3).")] = None,
+    examples: Annotated[int, typer.Option(help="Valid deliveries per webhook.", min=1)] = 5,
+    seed: Annotated[int | None, typer.Option(help="Seed: the same seed sends the same payloads.")] = None,
+    root: RootOption = None,
+) -> None:
+    """Send valid events to URL as the platform would; each must be answered 2xx within the spec's window,
+    and deliveries with wrong or no credentials must not be."""
+    from apicontract.webhooks.sender import ReceiverError, check_receiver, receiver_apis, render
+
+    where = _layout(root)
+    if api not in receiver_apis(where):
+        err.print(f"[red]error:[/red] --api {escape(api)}: choose one of {', '.join(receiver_apis(where))}")
+        raise typer.Exit(2)
+    pair = None
+    if basic is not None:
+        user, sep, password = basic.partition(":")
+        if not sep or not user:
+            err.print("[red]error:[/red] --basic takes USER:PASS")
+            raise typer.Exit(2)
+        pair = (user, password)
+    try:
+        attempts = check_receiver(where, api, url, basic=pair, key=api_key, examples=examples, seed=seed)
+    except ReceiverError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    render(out, api, attempts)
+    raise typer.Exit(0 if all(a.passed for a in attempts) else 1)
+
+
 def run() -> None:
     """Console-script entry point: users see a one-line error, never a traceback."""
     import sys

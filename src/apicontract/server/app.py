@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 
 from apicontract.generated import load_bundle, load_models
 from apicontract.paths import Layout
@@ -48,9 +48,8 @@ def load_fixtures(where: Layout, api: str, path: Path) -> dict:
     except SpecFileError as exc:
         raise ValueError(f"{path}{f':{exc.line}' if exc.line else ''}: {exc}") from None
     schema = load(where.spec / api / "fixtures.schema.json")
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(fixtures))
-    if error is not None:
-        at = "/".join(str(p) for p in error.absolute_path) or "/"
+    for error in jsonschema_rs.validator_for(schema).iter_errors(fixtures):
+        at = "/".join(str(p) for p in error.instance_path) or "/"
         raise ValueError(f"{path}: not valid {api} fixtures at {at}: {error.message}")
     return fixtures
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from apicontract.server.accounts import basic_pair, token
-from apicontract.server.tls import Certificate
 
 FIRST_CALLS = ("retrieveSim", "listMedia")  # what a newcomer most likely wants to see first
 
@@ -56,7 +55,7 @@ def banner(
     options: Any,
     app: Any,
     listeners: list[tuple[socket.socket, Any, str | None]],
-    tls: Certificate | None,
+    tls: Any,
     data_dir: Path,
     temporary: bool,
 ) -> str:

@@ -20,8 +20,6 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 from apicontract.server.accounts import Account, basic_pair, token
 from apicontract.server.store import Store
 from apicontract.specs.walk import deref
@@ -90,12 +88,11 @@ class Deliverer:
         self.store = store
         self.time_scale = time_scale
         self.concurrency = concurrency
-        self.client: httpx.AsyncClient | None = None
+        self.client: Any = None  # an httpx.AsyncClient, made on the first delivery
         self.tasks: set[asyncio.Task] = set()
         self.semaphore: asyncio.Semaphore | None = None
 
     async def start(self) -> None:
-        self.client = httpx.AsyncClient(follow_redirects=False)
         self.semaphore = asyncio.Semaphore(self.concurrency)
 
     async def stop(self) -> None:
@@ -139,7 +136,11 @@ class Deliverer:
             await self._deliver(event_id, hook, url, payload, headers)
 
     async def _deliver(self, event_id: int, hook: Hook, url: str, payload: dict, headers: dict) -> None:
-        assert self.client is not None and self.semaphore is not None
+        import httpx  # imported on the first delivery: most runs never send one, and start-up stays short
+
+        if self.client is None:
+            self.client = httpx.AsyncClient(follow_redirects=False)
+        assert self.semaphore is not None
         started = time.monotonic()
         async with self.semaphore:
             try:

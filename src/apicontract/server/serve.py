@@ -21,7 +21,6 @@ from rich.console import Console
 
 from apicontract.paths import Layout
 from apicontract.server.app import ReferenceServer, ServerConfig
-from apicontract.server.tls import Certificate, fingerprint_of, self_signed
 
 
 class ServeError(Exception):
@@ -78,7 +77,8 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def prepare_tls(options: ServeOptions, data_dir: Path) -> Certificate | None:
+def prepare_tls(options: ServeOptions, data_dir: Path) -> Any:
+    """The certificate to serve, if any (cryptography is imported only when TLS is asked for)."""
     if options.tls_self_signed and (options.tls_cert or options.tls_key):
         raise ServeError("use either --tls-cert/--tls-key or --tls-self-signed, not both")
     if bool(options.tls_cert) != bool(options.tls_key):
@@ -87,11 +87,15 @@ def prepare_tls(options: ServeOptions, data_dir: Path) -> Certificate | None:
         for path in (options.tls_cert, options.tls_key):
             if not path.is_file():
                 raise ServeError(f"{path}: no such file")
+        from apicontract.server.tls import Certificate, fingerprint_of
+
         try:
             return Certificate(options.tls_cert, options.tls_key, fingerprint_of(options.tls_cert))
         except ValueError as exc:
             raise ServeError(f"{options.tls_cert}: not a PEM certificate ({exc})") from None
     if options.tls_self_signed:
+        from apicontract.server.tls import self_signed
+
         return self_signed(data_dir / "tls", [options.host])
     if not is_loopback(options.host):
         raise ServeError(
@@ -135,7 +139,7 @@ def serve(options: ServeOptions, console: Console) -> None:
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
-async def _run(listeners: list[tuple[socket.socket, Any, str | None]], tls: Certificate | None) -> None:
+async def _run(listeners: list[tuple[socket.socket, Any, str | None]], tls: Any) -> None:
     servers = []
     for sock, app, api in listeners:
         config = uvicorn.Config(

@@ -33,7 +33,7 @@ class LineDict(dict):
         self.lines = {}
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when present; our rules on top
     pass
 
 
