@@ -127,6 +127,17 @@ def targets(pytestconfig: pytest.Config) -> dict[str, Target]:
     return found
 
 
+@pytest.fixture(scope="session")
+def captures(targets: dict[str, Target]):
+    """The suite's webhook endpoints, listening where each target delivers (`--webhook-url`)."""
+    from apicontract.contracts.capture import Captures
+
+    with Captures({api: t.webhook_url for api, t in targets.items() if t.webhook_url}) as started:
+        for api, target in targets.items():
+            target.capture = started.of(api)
+        yield started
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests that take `api` run once per selected API (or per API their `apis` marker names)."""
     if "api" in metafunc.fixturenames and metafunc.module.__name__.startswith(SUITE):
