@@ -66,6 +66,13 @@ def pytest_args(options: CheckOptions) -> list[str]:
         "no:cacheprovider",
         "-p",
         "no:terminal",
+        # failures are Violations the reporter prints; assertion rewriting would recompile every module of
+        # the pytest plugins (schemathesis, hypothesis) at each start where bytecode is not cached (~10 s)
+        "--assert=plain",
+        # the project's own pytest addopts (`-ra`) need the terminal plugin disabled above: run from the
+        # checkout, they made pytest refuse to start (exit 4)
+        "-o",
+        "addopts=",
         "--examples",
         str(options.examples),
     ]

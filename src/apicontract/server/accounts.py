@@ -45,6 +45,13 @@ class Authenticator:
 
     def __init__(self, security: list[dict[str, Any]], accounts: list[Account]):
         self.security = security
+        self._known: dict[tuple, Account | None] = {}
+        self._header_carriers = [
+            (b"authorization" if s.get("type") == "http" else str(s.get("name", "")).lower().encode())
+            for s in security
+            if s.get("type") == "http" or s.get("in") == "header"
+        ]
+        self._query_carriers = {str(s.get("name")) for s in security if s.get("in") == "query"}
         self.basic: dict[tuple[str, str], Account] = {}
         self.tokens: dict[str, Account] = {}
         for account in accounts:
@@ -57,6 +64,19 @@ class Authenticator:
                 self.tokens[value] = account
 
     def authenticate(self, headers: dict[bytes, bytes], query: list[tuple[str, str]]) -> Account | None:
+        """The account the request's credentials name (memoised per carrier value: decoding is pure)."""
+        key = (
+            tuple(headers.get(name) for name in self._header_carriers),
+            tuple(v for k, v in query if k in self._query_carriers) if query else (),
+        )
+        if key in self._known:
+            return self._known[key]
+        account = self._authenticate(headers, query)
+        if len(self._known) < 1024:
+            self._known[key] = account
+        return account
+
+    def _authenticate(self, headers: dict[bytes, bytes], query: list[tuple[str, str]]) -> Account | None:
         for scheme in self.security:
             kind = scheme.get("type")
             if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":

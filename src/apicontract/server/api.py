@@ -92,9 +92,11 @@ class ApiServer:
         data = reply.data if reply is not None else None
         if model is None:
             body = json.dumps(data if data is not None else {}, ensure_ascii=False, separators=(",", ":")).encode()
+        elif hasattr(model, "__pydantic_serializer__"):  # the generated model, through pydantic-core directly
+            instance = model.__pydantic_validator__.validate_python(data if data is not None else {})
+            body = model.__pydantic_serializer__.to_json(instance, by_alias=True)
         else:
-            instance = model.model_validate(data if data is not None else {})
-            body = instance.model_dump_json(by_alias=True).encode()
+            body = model.model_validate(data if data is not None else {}).model_dump_json(by_alias=True).encode()
         await send_bytes(send, status, body, b"application/json")
 
     async def internal(self, send: Send, method: str, path: str, account: Account, body: bytes | None) -> None:

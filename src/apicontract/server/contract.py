@@ -31,6 +31,7 @@ JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 MISSING = object()
+ROUTE_CACHE_SIZE = 4096  # distinct (method, path) pairs remembered; beyond that, routes are matched each time
 
 
 @dataclass(frozen=True)
@@ -140,9 +141,20 @@ class CompiledApi:
     route_answers: dict[int, Answer]
     unauthorized: Answer
     security: list[dict[str, Any]]  # alternatives, in order, each a resolved security scheme
+    _routes: dict[tuple[str, str], tuple] = field(default_factory=dict)
 
     def route(self, method: str, path: str) -> tuple[CompiledOperation | None, dict[str, str], Answer | None]:
-        """The operation for a request, its raw path values, or the 404/405 answer."""
+        """The operation for a request, its raw path values, or the 404/405 answer (memoised: it is pure)."""
+        key = (method, path)
+        found = self._routes.get(key)
+        if found is None:
+            found = self._route(method, path)
+            if len(self._routes) < ROUTE_CACHE_SIZE:
+                self._routes[key] = found
+        op, values, answer = found
+        return op, dict(values), answer
+
+    def _route(self, method: str, path: str) -> tuple[CompiledOperation | None, dict[str, str], Answer | None]:
         methods = self.static_routes.get(path)
         values: dict[str, str] = {}
         if methods is None:

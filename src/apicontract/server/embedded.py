@@ -34,7 +34,7 @@ class EmbeddedServer:
 
     def start(self, timeout: float = 10.0) -> EmbeddedServer:
         self.app = ReferenceServer(self.config)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         sock.listen(2048)
