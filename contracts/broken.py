@@ -1,0 +1,185 @@
+"""Requests that are valid but for one thing, and the answer the spec assigns to that one thing.
+
+A baseline request comes from `requests.valid_request` (the spec's examples, an identifier of the
+target's first account); test_error_codes breaks one field, the body or the route of it. What each
+break must answer is read from the spec: the field's `x-error-code`, the body's `x-body-errors`,
+`x-max-body-bytes`, `x-route-errors`, and the order of each response's enum (R5a precedence).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from apicontract.contracts.checks import Exchange, run_all
+from apicontract.contracts.requests import identifier_field, sim_identifiers, valid_request
+from apicontract.contracts.schemas import inline, is_valid
+from apicontract.contracts.target import Target
+from apicontract.contracts.violations import Violation, curl
+from apicontract.specs.walk import Operation, deref, error_field, merged, parameters, response_codes
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+BOUNDARY = "apicontract-boundary"
+DEFAULT_LIMIT = 1024 * 1024  # CONVENTIONS: the body limit when the spec names none
+UNKNOWN_FIELD = "apicontractUnknownField"
+
+
+@dataclass
+class Raw:
+    """A request as it goes on the wire."""
+
+    method: str
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+    content_type: str | None = None
+
+    def headers(self, target: Target, authenticated: bool = True) -> dict[str, str]:
+        headers = target.headers() if authenticated else {}
+        if self.content_type:
+            headers["Content-Type"] = self.content_type
+        return headers
+
+    def send(self, target: Target, client: httpx.Client, authenticated: bool = True) -> httpx.Response:
+        return client.request(
+            self.method,
+            target.url(self.path),
+            params=self.query or None,
+            content=self.content,
+            headers=self.headers(target, authenticated),
+        )
+
+    def curl(self, target: Target, authenticated: bool = True) -> str:
+        url = target.url(self.path) + ("?" + urlencode(self.query) if self.query else "")
+        headers = self.headers(target, authenticated)
+        body = self.content or b""
+        if len(body) > 4096 and body == body[:1] * len(body):  # an oversized body of one repeated byte
+            command = curl(self.method, url, headers, "@-")
+            return f"head -c {len(body)} /dev/zero | tr '\\0' {shlex.quote(body[:1].decode())} | {command}"
+        return curl(self.method, url, headers, body)
+
+
+def media_schema(doc: dict, op: Operation, ctype: str) -> dict:
+    body = deref(doc, op.node.get("requestBody")) or {}
+    return inline(doc, ((body.get("content") or {}).get(ctype) or {}).get("schema") or {})
+
+
+def request_body(doc: dict, op: Operation) -> dict:
+    return deref(doc, op.node.get("requestBody")) or {}
+
+
+def status_of(doc: dict, op: Operation, code: str) -> str | None:
+    """Where the operation's responses list a code; a field's code answers the lowest such status (400)."""
+    statuses = sorted(s for s, codes in response_codes(doc, op).items() if code in codes and s[:1] == "4")
+    return statuses[0] if statuses else None
+
+
+def identifier_for(target: Target, op: Operation) -> str | None:
+    """A SIM of the first account where the operation addresses one: unprovisioned for a create
+    (nothing to conflict with), provisioned otherwise."""
+    codes = response_codes(target.doc, op)
+    if identifier_field(target.doc, op) is None or not any(c.endswith("_forbidden") for c in codes.get("403", [])):
+        return None
+    creates = op.method == "post" and any(c.endswith("_conflict") for c in codes.get("409", []))
+    found = sim_identifiers(target, 0, provisioned=not creates) or sim_identifiers(target, 0, provisioned=None)
+    return found[0] if found else None
+
+
+def _param_value(doc: dict, param: dict) -> str | None:
+    for example in (param.get("examples") or {}).values():
+        return str(deref(doc, example).get("value"))
+    schema = merged(doc, param.get("schema")) or {}
+    return str(schema["default"]) if "default" in schema else None
+
+
+@dataclass
+class Baseline:
+    """A request the spec accepts; each test changes one thing of it."""
+
+    op: Operation
+    path_values: dict[str, str]
+    query: dict[str, str]
+    bodies: dict[str, Any]  # media type -> a valid body value (object media types with a usable example)
+
+    def path(self, values: dict[str, str] | None = None) -> str:
+        values = {**self.path_values, **(values or {})}
+        return re.sub(r"{([^}]+)}", lambda m: quote(str(values[m.group(1)]), safe=""), self.op.key)
+
+    def request(self, ctype: str | None = None, body: Any = None, **changes: Any) -> Raw:
+        """The baseline with `path`/`query` values changed and the body given as a value of `ctype`."""
+        raw = Raw(self.op.method.upper(), self.path(changes.get("path")), {**self.query, **changes.get("query", {})})
+        raw.query = {k: v for k, v in raw.query.items() if v is not None}
+        if ctype is not None:
+            raw.content_type = ctype
+            raw.content = json.dumps(body).encode() if ctype == JSON else urlencode(body).encode()
+        return raw
+
+
+def baseline(target: Target, op: Operation) -> Baseline:
+    doc = target.doc
+    identifier = identifier_for(target, op)
+    filled = valid_request(target, op, identifier)
+    pieces = re.split(r"({[^}]+})", op.key)
+    names = [piece[1:-1] for piece in pieces if piece.startswith("{")]
+    match = re.fullmatch("".join("([^/]+)" if p.startswith("{") else re.escape(p) for p in pieces), filled.path)
+    path_values = dict(zip(names, match.groups(), strict=True)) if match else {}
+    query = {}
+    for param, _ in parameters(doc, op):
+        if param.get("in") == "query" and param.get("required"):
+            query[param["name"]] = _param_value(doc, param)
+    bodies: dict[str, Any] = {}
+    forbidden = set(response_codes(doc, op).get("403", []))
+    for ctype, media in (request_body(doc, op).get("content") or {}).items():
+        if ctype == JSON and isinstance(filled.body, dict):
+            value = filled.body
+        else:
+            examples = [deref(doc, e).get("value") for e in (media.get("examples") or {}).values()]
+            value = examples[0] if examples else ({} if ctype == JSON else None)
+            if isinstance(value, dict) and identifier:
+                value = {k: (identifier if f"{k}_forbidden" in forbidden else v) for k, v in value.items()}
+        if isinstance(value, dict) and is_valid(doc, media_schema(doc, op, ctype), value):
+            bodies[ctype] = value
+    return Baseline(op, path_values, query, bodies)
+
+
+def expect(
+    target: Target,
+    op: Operation,
+    raw: Raw,
+    client: httpx.Client,
+    answer: tuple[str, str],
+    what: str,
+    authenticated: bool = True,
+    label: str | None = None,
+) -> None:
+    """Send `raw`: the answer is exactly (status, code), that code's documented body, in the API's error shape.
+
+    `op` is the operation whose documented answers apply; `label` names what was called when that is
+    not the operation (a route no operation takes)."""
+    status, code = answer
+    label = label or op.label
+    replay = raw.curl(target, authenticated)
+    try:
+        response = raw.send(target, client, authenticated)
+    except httpx.TransportError as exc:
+        raise Violation(target.api, label, what, f"{status} {code}", f"no answer: {exc!r}", replay) from None
+    field_name = error_field(target.doc)
+    got_answer = (response.status_code, response.headers.get("content-type"), response.content)
+    exchange = Exchange.of(target.doc, op, target.base_url, (raw.method, str(response.request.url)), got_answer)
+    body = exchange.parsed
+    got = body.get(field_name) if isinstance(body, dict) else None
+    if str(response.status_code) != status or got != code:
+        expected = f"{status} {json.dumps({field_name: code})}"
+        raise Violation(target.api, label, what, expected, exchange.shown(), replay)
+    found = run_all(exchange)
+    if found:
+        name, mismatch = found
+        raise Violation(target.api, label, f"{what}: {name}", mismatch.expected, mismatch.actual, replay)

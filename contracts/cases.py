@@ -1,0 +1,209 @@
+"""The broken requests test_error_codes sends, and the answer the spec assigns to each.
+
+A case names one thing to break: a field (a path/query parameter or a top-level body property with
+`x-error-code`) or the body as a whole (unparseable, not an object, an unknown property, missing, an
+unlisted content type, oversized). The answers come from the spec alone: the field's code at the status
+that lists it, `x-body-errors`, the root schema's code, the operation's 413/415 code, and the order of the
+400 enum where several required fields are missing at once (R5a).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pytest
+
+from apicontract.contracts.broken import (
+    BOUNDARY,
+    DEFAULT_LIMIT,
+    FORM,
+    JSON,
+    MULTIPART,
+    UNKNOWN_FIELD,
+    Baseline,
+    Raw,
+    media_schema,
+    request_body,
+    status_of,
+)
+from apicontract.contracts.invalid import violations
+from apicontract.contracts.schemas import inline, is_valid
+from apicontract.contracts.target import Target
+from apicontract.specs.walk import Operation, iter_operations, merged, parameters, response_codes
+
+SHORT = {JSON: "json", FORM: "form", MULTIPART: "multipart"}
+UNLISTED = ("text/plain", "application/xml", "application/octet-stream")  # tried in order: the first not listed
+
+
+@dataclass(frozen=True)
+class FieldCase:
+    op_id: str
+    location: str  # "path", "query", or the body's media type
+    name: str
+
+
+@dataclass(frozen=True)
+class BodyCase:
+    op_id: str
+    kind: str  # oversized, unparseable, not_object, unknown_property, unsupported, missing
+    ctype: str | None
+
+
+def operations(doc: dict) -> list[Operation]:
+    return [op for op in iter_operations(doc) if not op.is_webhook]
+
+
+def param_code(doc: dict, param: dict) -> str | None:
+    return param.get("x-error-code") or (merged(doc, param.get("schema")) or {}).get("x-error-code")
+
+
+def field_cases(doc: dict):
+    for op in operations(doc):
+        op_id = op.node["operationId"]
+        for param, _ in parameters(doc, op):
+            if param.get("in") in ("path", "query") and param_code(doc, param):
+                yield f"{op_id}-{param['in']}-{param['name']}", FieldCase(op_id, param["in"], param["name"])
+        for ctype in request_body(doc, op).get("content") or {}:
+            if ctype in (JSON, FORM):
+                for name, prop in (media_schema(doc, op, ctype).get("properties") or {}).items():
+                    if isinstance(prop, dict) and prop.get("x-error-code"):
+                        yield f"{op_id}-{SHORT[ctype]}-{name}", FieldCase(op_id, ctype, name)
+
+
+def body_cases(doc: dict):
+    for op in operations(doc):
+        content = request_body(doc, op).get("content") or {}
+        if not content:
+            continue
+        op_id = op.node["operationId"]
+        cases = [BodyCase(op_id, kind, ctype) for ctype in content for kind in ("oversized", "unparseable")]
+        for ctype in (JSON, FORM):
+            schema = media_schema(doc, op, ctype) if ctype in content else {}
+            if ctype == JSON and schema.get("x-error-code"):
+                cases.append(BodyCase(op_id, "not_object", ctype))
+            if schema.get("additionalProperties") is False and schema.get("x-error-code"):
+                cases.append(BodyCase(op_id, "unknown_property", ctype))
+        rejected = (request_body(doc, op).get("x-body-errors") or {}).get("rejected") or {}
+        unlisted = next(c for c in UNLISTED if c not in content)
+        cases += [BodyCase(op_id, "unsupported", ctype) for ctype in (unlisted, *rejected)]
+        if missing_answer(doc, op) is not None:
+            cases.append(BodyCase(op_id, "missing", None))
+        for case in cases:
+            yield "-".join(filter(None, (op_id, case.kind, SHORT.get(case.ctype, case.ctype)))), case
+
+
+def rule(doc: dict, op: Operation, name: str, ctype: str | None) -> tuple[str, str] | None:
+    """An `x-body-errors` answer: one {status, code}, or one per content type."""
+    found = (request_body(doc, op).get("x-body-errors") or {}).get(name)
+    if isinstance(found, dict) and "code" not in found:
+        found = found.get(ctype or "")
+    return (str(found["status"]), found["code"]) if found else None
+
+
+def root_answer(doc: dict, op: Operation, ctype: str) -> tuple[str, str] | None:
+    code = media_schema(doc, op, ctype).get("x-error-code")
+    status = status_of(doc, op, code) if code else None
+    return (status, code) if status else None
+
+
+def only_code(doc: dict, op: Operation, status: str) -> tuple[str, str] | None:
+    codes = response_codes(doc, op).get(status) or []
+    return (status, codes[0]) if len(codes) == 1 else None
+
+
+def missing_answer(doc: dict, op: Operation) -> tuple[str, str] | None:
+    """No body: `x-body-errors.missing`; else it is read as `{}`, and the first required field's code in
+    the 400 enum's order answers (R5a), if `{}` is invalid at all."""
+    found = rule(doc, op, "missing", None)
+    if found:
+        return found
+    content = request_body(doc, op).get("content") or {}
+    ctype = JSON if JSON in content else next(iter(content))
+    schema = media_schema(doc, op, ctype)
+    if is_valid(doc, schema, {}):
+        return None
+    props = schema.get("properties") or {}
+    codes = [
+        props.get(name, {}).get("x-error-code") or schema.get("x-error-code") for name in schema.get("required") or []
+    ]
+    order = response_codes(doc, op).get("400") or []
+    ranked = sorted((c for c in codes if c in order), key=order.index)
+    return ("400", ranked[0]) if ranked else None
+
+
+def limit(doc: dict, op: Operation, ctype: str) -> int:
+    body = request_body(doc, op)
+    media = (body.get("content") or {}).get(ctype) or {}
+    default = (doc.get("info") or {}).get("x-max-body-bytes", DEFAULT_LIMIT)
+    return int(media.get("x-max-body-bytes", body.get("x-max-body-bytes", default)))
+
+
+def with_boundary(ctype: str) -> str:
+    return f"{ctype}; boundary={BOUNDARY}" if ctype == MULTIPART else ctype
+
+
+def body_request(target: Target, base: Baseline, case: BodyCase) -> tuple[Raw, tuple[str, str] | None]:
+    """The broken request of a body case and the answer the spec assigns to it."""
+    doc, op = target.doc, base.op
+    raw = base.request()
+    ctype = case.ctype
+    if case.kind == "oversized":
+        raw.content_type, raw.content = with_boundary(ctype), b"a" * (limit(doc, op, ctype) + 1)
+        return raw, only_code(doc, op, "413")
+    if case.kind == "unsupported":
+        raw.content_type, raw.content = ctype, b"{}" if ctype.endswith("json") else b"apicontract"
+        return raw, rule(doc, op, "rejected", ctype) or rule(doc, op, "unsupported", None) or only_code(doc, op, "415")
+    answer = rule(doc, op, "unparseable", ctype) if case.kind == "unparseable" else None
+    if answer is None and ctype:
+        answer = root_answer(doc, op, ctype)
+    if case.kind == "unparseable":
+        sample = base.bodies.get(FORM) or base.bodies.get(JSON)
+        broken = {  # R17: a JSON content type on a urlencoded body; a form whose value is not UTF-8
+            JSON: urlencode(sample).encode() if sample else b'{"',
+            FORM: f"{UNKNOWN_FIELD}=%FF".encode(),
+            MULTIPART: b"this is not a multipart body",
+        }
+        raw.content_type, raw.content = with_boundary(ctype), broken.get(ctype, b"\xff")
+    elif case.kind == "not_object":
+        raw.content_type, raw.content = ctype, b"[]"
+    elif case.kind == "unknown_property":
+        if ctype not in base.bodies:
+            pytest.fail(f"{op.label}: the spec has no valid {ctype} example to add an unknown property to")
+        return base.request(ctype, {**base.bodies[ctype], UNKNOWN_FIELD: "1"}), answer
+    elif case.kind == "missing":
+        return raw, missing_answer(doc, op)
+    return raw, answer
+
+
+def field_schema(doc: dict, op: Operation, case: FieldCase) -> tuple[dict, str | None, bool]:
+    """The field's schema, its code, and whether it is required."""
+    if case.location in ("path", "query"):
+        param = next(p for p, _ in parameters(doc, op) if p["name"] == case.name and p["in"] == case.location)
+        return inline(doc, param.get("schema") or {}), param_code(doc, param), bool(param.get("required"))
+    schema = media_schema(doc, op, case.location)
+    prop = schema["properties"][case.name]
+    return prop, prop.get("x-error-code"), case.name in (schema.get("required") or [])
+
+
+def field_requests(doc: dict, base: Baseline, case: FieldCase) -> list[tuple[str, Raw]]:
+    """One broken request per kind of violation of the field, each checked invalid before it is sent."""
+    schema, _, required = field_schema(doc, base.op, case)
+    if case.location in ("path", "query"):
+        valid = (base.path_values if case.location == "path" else base.query).get(case.name)
+        found = [
+            (kind, base.request(**{case.location: {case.name: value}}))
+            for kind, value in violations(doc, schema, valid, "text", in_path=case.location == "path")
+        ]
+        if required and case.location == "query":
+            found.append(("missing", base.request(query={case.name: None})))
+        return found
+    if case.location not in base.bodies:
+        pytest.fail(f"{base.op.label}: the spec has no valid {case.location} example to break `{case.name}` in")
+    body = base.bodies[case.location]
+    wire = "json" if case.location == JSON else "text"
+    changed = [(kind, {**body, case.name: value}) for kind, value in violations(doc, schema, body.get(case.name), wire)]
+    if required:
+        changed.append(("missing", {k: v for k, v in body.items() if k != case.name}))
+    whole = media_schema(doc, base.op, case.location)
+    return [(kind, base.request(case.location, value)) for kind, value in changed if not is_valid(doc, whole, value)]
