@@ -75,8 +75,8 @@ class ApiServer:
                 body = await read_body(receive, op.max_body)
                 if body is None:
                     raise op.reject(413)
-            else:
-                await _drain(receive)
+            elif b"content-length" in headers or b"transfer-encoding" in headers:
+                await _drain(receive)  # a body the operation does not take: read and ignored
             ctype = headers.get(b"content-type")
             call = prepare(op, account, values, query, ctype.decode("latin-1") if ctype else None, body)
             self.impl.before(call)
