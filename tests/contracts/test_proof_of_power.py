@@ -1,19 +1,21 @@
 """Proof of power: the contract suite catches each deliberately broken server, and passes the correct one.
 
-Each fault runs the reference server in this process with one small defect, and `apicontract check` as a
-user would, in a subprocess, against its URL: exit 1 (a contract violation) is required. The correct
+Each fault runs the reference server in this process with one small defect, and the runner behind
+`apicontract check` against its URL (in-process, as the CLI calls it): exit 1 (a contract violation) is
+required. The correct
 server must pass the full check.
 """
 
 from __future__ import annotations
 
+import io
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from apicontract.checking.run import CheckOptions, run_check
 from apicontract.paths import layout
 from apicontract.server.app import ServerConfig
 from apicontract.server.embedded import EmbeddedServer
@@ -29,26 +31,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def check(api: str, base_url: str, hooks: str, *extra: str) -> subprocess.CompletedProcess:
-    command = [
-        sys.executable,
-        "-m",
-        "apicontract",
-        "check",
-        api,
-        "--root",
-        str(ROOT),
-        "--base-url",
-        base_url,
-        "--webhook-url",
-        hooks,
-        "--seed",
-        "7",
-        "--examples",
-        "10",
-        *extra,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+def check(api: str, base_url: str, hooks: str, select: str | None = None) -> tuple[int, str]:
+    """`apicontract check API --base-url ... [-k select]`, run in this process (the CLI's own runner)."""
+    output = io.StringIO()
+    options = CheckOptions(
+        layout=layout(ROOT),
+        apis=[api],
+        base_urls={api: base_url},
+        webhook_urls={api: hooks},
+        examples=10,
+        seed=7,
+        select=select,
+    )
+    code = run_check(options, Console(file=output, width=200, force_terminal=False))
+    return code, output.getvalue()
 
 
 def serve(tmp_path: Path, api: str) -> tuple[EmbeddedServer, str]:
@@ -75,20 +71,18 @@ def test_the_suite_catches(fault: Fault, tmp_path: Path):
     server, hooks = serve(tmp_path, fault.api)
     try:
         fault.apply(server.app)
-        done = check(fault.api, server.url(fault.api), hooks, "-k", fault.select)
+        code, output = check(fault.api, server.url(fault.api), hooks, fault.select)
     finally:
         server.stop()
-    assert done.returncode == 1, (
-        f"{fault.name} ({fault.what}) was not caught:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}"
-    )
-    assert "violation" in done.stdout
+    assert code == 1, f"{fault.name} ({fault.what}) was not caught:\n{output[-3000:]}"
+    assert "violation" in output
 
 
 @pytest.mark.parametrize("api", ["sim-v1", "sim-v2", "sim-v3", "cpaas"])
 def test_the_correct_server_passes_the_whole_suite(api: str, tmp_path: Path):
     server, hooks = serve(tmp_path, api)
     try:
-        done = check(api, server.url(api), hooks)
+        code, output = check(api, server.url(api), hooks)
     finally:
         server.stop()
-    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+    assert code == 0, output[-5000:]
