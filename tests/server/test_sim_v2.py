@@ -337,3 +337,13 @@ def test_malformed_bodies_are_400_and_change_nothing(server_factory, client, con
     else:
         assert response.status_code == 200
     assert call(client, base, "GET", f"/sim/{MINE}").json()["voice"] is True
+
+
+@pytest.mark.parametrize("value", ["³", "٣", "-", "1.5", " 7"])
+def test_non_ascii_or_malformed_integers_are_400_not_500(server_factory, client, value):
+    """Found by the contract suite: Python's isdigit() accepts '³', which int() then refuses."""
+    base = server_factory(["cpaas"]).url("cpaas")
+    headers = {"X-Authorization": "AccessKey d8ac9959r12b43545da9034"}
+    for method in ("GET", "DELETE"):
+        response = client.request(method, f"{base}/media/{value}", headers=headers)
+        assert (response.status_code, response.json()) == (400, {"status": "invalidDataError"})

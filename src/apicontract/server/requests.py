@@ -132,8 +132,9 @@ def _params(op: CompiledOperation, path_values: dict[str, str], query: list[tupl
 def _from_text(spec: Field, raw: str) -> Any:
     """A path/query/form value as the type its schema declares, or MISSING if it cannot be one."""
     if spec.kind == "integer":
-        text = raw.strip()
-        if not text or not (text.isdigit() or (text[0] == "-" and text[1:].isdigit())):
+        text = raw
+        digits = text[1:] if text[:1] == "-" else text
+        if not (digits.isascii() and digits.isdigit()):  # "³".isdigit() is True, but it is no number
             return MISSING
         return int(text)
     if spec.kind == "number":

@@ -19,7 +19,7 @@ FLAGS = ("voice", "sms", "data", "data_throttling")
 
 def is_imsi(value: str) -> bool:
     """R14: a path value of exactly 15 digits is an IMSI; anything else the spec let through is an MSISDN."""
-    return len(value) == 15 and value.isdigit()
+    return len(value) == 15 and value.isascii() and value.isdigit()
 
 
 class SimV2(Connectors, Implementation):
