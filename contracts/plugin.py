@@ -8,6 +8,7 @@ is given. It only parametrizes the suite's own tests, so it stays out of other t
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,8 @@ CREDENTIAL_OPTIONS = {"basic": "basic", "api_key": "api-key", "access_key": "acc
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("apicontract", "apicontract contract suite")
     group.addoption("--api", action="append", default=[], choices=APIS, help="API to check (repeatable; default all)")
-    try:
+    with contextlib.suppress(ValueError):  # pytest-base-url, when installed, owns --base-url: its value is read
         group.addoption("--base-url", action="append", default=[], help="[API=]URL of the implementation under test")
-    except ValueError:  # pytest-base-url is installed and owns --base-url; read its value instead
-        pass
     group.addoption("--basic", action="append", default=[], help="[API=]KEY:SECRET (sim-v1)")
     group.addoption("--api-key", action="append", default=[], help="[API=]KEY (sim-v2, sim-v3)")
     group.addoption("--access-key", action="append", default=[], help="[API=]TOKEN (cpaas)")

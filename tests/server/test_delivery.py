@@ -11,9 +11,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
-from serverkit import ROOT
 
 from apicontract.specs.yamlfile import load
+
+from serverkit import ROOT
 
 AUTH = ("sim-v1-demo-key-one", "sim-v1-demo-secret-one")
 
