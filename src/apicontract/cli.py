@@ -338,6 +338,9 @@ def run() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except ModuleNotFoundError as exc:  # an installation problem, not a bug: say how to repair it
+        err.print(f"[red]error:[/red] {escape(str(exc))}; reinstall apicontract (`pip install .` in the checkout)")
+        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence for the CLI's promise
         err.print(f"[red]error:[/red] {escape(f'{type(exc).__name__}: {exc}')}")
         err.print("This is a bug in apicontract; please report it with the command you ran.")
