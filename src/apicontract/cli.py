@@ -263,6 +263,12 @@ def check(
     if base_url and set(urls) != set(selected):
         err.print(f"[red]error:[/red] --base-url is needed for every checked API ({', '.join(selected)})")
         raise typer.Exit(2)
+    if workers > 1:
+        import importlib.util
+
+        if importlib.util.find_spec("xdist") is None:
+            err.print("[red]error:[/red] --workers needs pytest-xdist (`pip install pytest-xdist`)")
+            raise typer.Exit(2)
     if junit_xml is not None and junit_xml.is_dir():
         err.print(f"[red]error:[/red] --junit-xml {junit_xml} is a folder")
         raise typer.Exit(2)
