@@ -91,7 +91,9 @@ class Reporter:
     def summary(self) -> None:
         table = Table(title="contract check", show_lines=False)
         for column in ("API", "check", "passed", "failed", "skipped"):
-            table.add_column(column, justify="right" if column in ("passed", "failed", "skipped") else "left")
+            numeric = column in ("passed", "failed", "skipped")
+            # fold long check names rather than cut them: CI logs are often 80 columns wide
+            table.add_column(column, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric)
         for (api, check), outcome in sorted(self.outcomes.items()):
             status = "[red]" if outcome.failed else "[green]"
             table.add_row(
