@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 import httpx
@@ -18,13 +18,14 @@ import jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apicontract.specs.walk import iter_operations, response_codes
+from apicontract.specs.walk import iter_operations
 
+import serverkit
 from receiver import Receiver
-from serverkit import ROOT, fixtures
+from serverkit import ROOT, bundle, documented, fixtures
 
 API = "sim-v3"
-BUNDLE = json.loads((ROOT / "generated" / "openapi" / f"{API}.json").read_text())
+BUNDLE = bundle(API)
 ONE, TWO = fixtures(API)["accounts"][:2]
 KEY, OTHER = ({"Authorization": a["credentials"]["api_key"]} for a in (ONE, TWO))
 
@@ -203,19 +204,10 @@ SCENARIOS = [
 ]
 
 
-def documented() -> set[tuple[str, int, str]]:
-    found = set()
-    for op in iter_operations(BUNDLE):
-        if not op.is_webhook:
-            for status, codes in response_codes(BUNDLE, op).items():
-                found.update((op.node["operationId"], int(status), code) for code in codes)
-    return found
-
-
 def test_every_documented_code_has_a_scenario():
     covered = {(op, status, code) for op, _, _, _, status, code in SCENARIOS if code}
-    assert documented() - covered - R5B == set()
-    assert covered <= documented()
+    assert documented(BUNDLE) - covered - R5B == set()
+    assert covered <= documented(BUNDLE)
     operations = {op.node["operationId"] for op in iter_operations(BUNDLE) if not op.is_webhook}
     assert operations == {op for op, *_, status, _ in SCENARIOS if status == 200}  # every success too
 
@@ -412,18 +404,8 @@ def received(delivery, name: str) -> dict:
     return payload
 
 
-def simulate(client: httpx.Client, base: str, name: str, payload: dict, auth: dict = KEY) -> httpx.Response:
-    return client.post(f"{base}/_simulate/{name}", json=payload, headers=auth)
-
-
-def settled(client: httpx.Client, base: str, auth: dict = KEY) -> list[dict]:
-    """The account's events once none is pending (the outcome is written after the receiver answers)."""
-    deadline = time.monotonic() + 5
-    while True:
-        events = client.get(f"{base}/_events", headers=auth).json()["events"]
-        if all(e["outcome"] != "pending" for e in events) or time.monotonic() > deadline:
-            return events
-        time.sleep(0.02)
+simulate = partial(serverkit.simulate, auth=KEY)
+settled = partial(serverkit.settled, auth=KEY)
 
 
 def test_provisioning_reports_a_network_registration(server_factory, client):
