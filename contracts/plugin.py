@@ -19,7 +19,7 @@ from apicontract.paths import layout
 from apicontract.specs.yamlfile import load
 
 APIS = ("sim-v1", "sim-v2", "sim-v3", "cpaas")
-SUITE = "apicontract.contracts."
+SUITE = Path(__file__).resolve().parent  # the suite's folder, however pytest named its modules
 CREDENTIAL_OPTIONS = {"basic": "basic", "api_key": "api-key", "access_key": "access-key"}
 
 
@@ -139,7 +139,7 @@ def captures(targets: dict[str, Target]):
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests that take `api` run once per selected API (or per API their `apis` marker names)."""
-    if "api" in metafunc.fixturenames and metafunc.module.__name__.startswith(SUITE):
+    if "api" in metafunc.fixturenames and Path(metafunc.module.__file__).resolve().parent == SUITE:
         marker = metafunc.definition.get_closest_marker("apis")
         wanted = [a for a in _selected(metafunc.config) if marker is None or a in marker.args]
         metafunc.parametrize("api", wanted, ids=wanted)
