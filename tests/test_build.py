@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import importlib
 import shutil
-from importlib import resources
 
 import pytest
 
-from apicontract.paths import module_name
+from apicontract.paths import layout, module_name
 from apicontract.specs.build import render
 
 from projectkit import APIS, ROOT, cli
@@ -56,7 +55,12 @@ def test_models_import_as_apicontract_models(api):
     assert hasattr(module, "Error")
 
 
-def test_installed_package_carries_spec_and_bundles():
-    installed = resources.files("apicontract")
-    assert (installed / "spec" / "sim-v2" / "openapi.yaml").is_file()
-    assert (installed / "bundles" / "cpaas.json").is_file()
+def test_installed_package_carries_spec_and_bundles(tmp_path, monkeypatch):
+    """Outside a checkout the spec and bundles come with the package (the wheel's copy, or the checkout an
+    editable install points at)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("APICONTRACT_ROOT", raising=False)
+    installed = layout()
+    assert (installed.spec / "sim-v2" / "openapi.yaml").is_file()
+    assert (installed.bundles / "cpaas.json").is_file()
+    assert (installed.models / "sim_v1.py").is_file()

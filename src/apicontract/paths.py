@@ -71,4 +71,8 @@ def layout(root: Path | None = None) -> Layout:
             root=checkout,
         )
     pkg = Path(str(resources.files("apicontract")))
+    if not (pkg / "spec").is_dir():  # an editable install (`pip install -e .`): the package is the checkout's src/
+        source = find_checkout(pkg)
+        if source is not None:
+            return layout(source)
     return Layout(spec=pkg / "spec", bundles=pkg / "bundles", models=pkg / "models", root=None)
