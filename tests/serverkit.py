@@ -11,6 +11,7 @@ import httpx
 from apicontract.paths import layout
 from apicontract.server.app import ServerConfig
 from apicontract.server.embedded import EmbeddedServer
+from apicontract.specs.promises import alternatives
 from apicontract.specs.walk import iter_operations, response_codes
 from apicontract.specs.yamlfile import load
 
@@ -41,6 +42,17 @@ def documented(doc: dict) -> set[tuple[str, int, str]]:
             for status, codes in response_codes(doc, op).items():
                 found.update((op.node["operationId"], int(status), code) for code in codes)
     return found
+
+
+def other_implementations_answers(doc: dict) -> set[tuple[str, int, str]]:
+    """(operationId, status, code) the spec lists as what another implementation may answer where the
+    reference server answers otherwise (x-also-answers, later x-body-errors entries): not always reachable."""
+    return {
+        (op.node["operationId"], int(status), code)
+        for op in iter_operations(doc)
+        if not op.is_webhook
+        for status, code in alternatives(doc, op)
+    }
 
 
 def simulate(client: httpx.Client, base: str, name: str, payload: dict, auth: dict) -> httpx.Response:

@@ -55,7 +55,7 @@ class DateTime(RootModel[str]):
     root: str = Field(
         ...,
         examples=['2020-02-12 18:09:10'],
-        pattern='^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
+        pattern='^(?:(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29) (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
         title='DateTime',
     )
     """
@@ -68,11 +68,11 @@ class MediaName(RootModel[str]):
         ...,
         max_length=255,
         min_length=1,
-        pattern='^[^/\\u0000-\\u001f\\u007f]{1,255}$',
+        pattern='^[^/\\u0000-\\u001f\\u007f-\\u009f]{1,255}$',
         title='MediaName',
     )
     """
-    The name of a file or folder: 1–255 characters, no `/`, no control characters (R25).
+    The name of a file or folder: 1–255 characters, no `/`, no control characters (Unicode category Cc: U+0000–U+001F and U+007F–U+009F, R25).
     """
 
 
@@ -356,9 +356,9 @@ class StartCallback(BaseModel):
     """
     The type of callback request, in this case startCallback.
     """
-    reference: str
+    reference: str = Field(..., max_length=255, min_length=1)
     """
-    User parameter passed in the activation request.
+    User parameter passed in the activation request: 1-255 characters (R26).
     """
 
 
@@ -468,9 +468,9 @@ class ActivateRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    reference: str
+    reference: str = Field(..., max_length=255, min_length=1)
     """
-    The user parameter with which the callback will be called based on the results of the application execution.
+    The user parameter with which the callback will be called based on the results of the application execution: 1–255 characters (R26).
     """
     sourceAddr: PhoneNumber
     """
@@ -566,9 +566,9 @@ class EndCallback(BaseModel):
     """
     The type of callback request, in this case endCallback.
     """
-    reference: str
+    reference: str = Field(..., max_length=255, min_length=1)
     """
-    User parameter passed in the activation request.
+    User parameter passed in the activation request: 1-255 characters (R26).
     """
     state: State
     """

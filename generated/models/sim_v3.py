@@ -129,8 +129,9 @@ class UpdateSimRequest(BaseModel):
 class Connector(BaseModel):
     """
     Not specified by the source (TODO in the source). Ruled (R18): a JSON object with the documented
-    `id` and any further properties, stored as it is under `id` for the caller's account. Body of
-    Create Connector and Update Connector, and the answer of Retrieve Connector.
+    `id` and any further properties, stored under `id` for the caller's account. Body of Create
+    Connector and Update Connector, and the answer of Retrieve Connector, which holds every property
+    it was given (an implementation may add its own).
 
     """
 
@@ -139,13 +140,13 @@ class Connector(BaseModel):
     )
     id: str = Field(..., max_length=64, min_length=1, pattern='^[A-Za-z0-9_.-]{1,64}$')
     """
-    ID of the Connector. Ruled (R18) to be 1-64 letters, digits, `_`, `.` or `-`.
+    ID of the Connector. Its syntax is the implementation's choice (R18); the reference server takes 1-64 letters, digits, `_`, `.` or `-`.
     """
 
 
 class ConnectorIdRequest(BaseModel):
     """
-    Body of Retrieve Connector and Delete Connector.
+    Body of Retrieve Connector and Delete Connector. The reference server takes no other property; whether other properties are refused is the implementation's choice (R18: Connector bodies take any JSON object).
     """
 
     model_config = ConfigDict(
@@ -153,7 +154,7 @@ class ConnectorIdRequest(BaseModel):
     )
     id: str = Field(..., max_length=64, min_length=1, pattern='^[A-Za-z0-9_.-]{1,64}$')
     """
-    ID of the Connector. Ruled (R18) to be 1-64 letters, digits, `_`, `.` or `-`.
+    ID of the Connector. Its syntax is the implementation's choice (R18); the reference server takes 1-64 letters, digits, `_`, `.` or `-`.
     """
 
 
@@ -171,7 +172,7 @@ class UsageRequest(BaseModel):
     """
     time_begin: str = Field(
         ...,
-        pattern='^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
+        pattern='^(?:(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29) (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
     )
     """
     Not specified by the source (TODO in the source). Ruled (R7, R21): start of the period,
@@ -180,7 +181,7 @@ class UsageRequest(BaseModel):
     """
     time_end: str = Field(
         ...,
-        pattern='^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
+        pattern='^(?:(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29) (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
     )
     """
     Not specified by the source (TODO in the source). Ruled (R7, R21): end of the period,
@@ -200,7 +201,7 @@ class Usage(BaseModel):
     )
     time: str = Field(
         ...,
-        pattern='^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
+        pattern='^(?:(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29) (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
     )
     """
     When the usage was recorded, `YYYY-MM-DD HH:MM:SS` in UTC (sample: `2018-01-01 01:23:45`).
@@ -241,7 +242,7 @@ class NetworkValidation(BaseModel):
     )
     time: str = Field(
         ...,
-        pattern='^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
+        pattern='^(?:(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29) (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
     )
     """
     When the event happened, `YYYY-MM-DD HH:MM:SS` in UTC (sample: `2018-01-01 01:23:45`).
@@ -270,7 +271,7 @@ class NetworkRegistration(BaseModel):
     )
     time: str = Field(
         ...,
-        pattern='^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
+        pattern='^(?:(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29) (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$',
     )
     """
     When the event happened, `YYYY-MM-DD HH:MM:SS` in UTC (sample: `2018-01-01 01:23:45`).

@@ -50,13 +50,14 @@ BIG = {"id": "a" * MIB}
 R5B: set[tuple[str, int, str]] = set()  # sim-v3 documents no code without a trigger
 
 # (operationId, method, path, kwargs, status, code): run in order against one server
+JSON = {"Content-Type": "application/json"}
 SCENARIOS = [
     ("getRoot", "GET", "/", {}, 200, None),
     ("getRoot", "GET", "/", {"auth": {"Authorization": "OUR-API-KEY"}}, 401, "unauthorized"),  # the webhook key
     ("retrieveSim", "GET", "/sim", {"json": {"id": MINE}}, 200, None),
     ("retrieveSim", "GET", "/sim", {"json": {"id": "12345678"}}, 400, "id_invalid"),
     ("retrieveSim", "GET", "/sim", {"json": {"id": int(MINE)}}, 400, "id_invalid"),  # identifiers are strings
-    ("retrieveSim", "GET", "/sim", {}, 400, "body_invalid"),  # no body
+    ("retrieveSim", "GET", "/sim", {}, 400, "id_invalid"),  # no body: an empty object without id (R5)
     ("retrieveSim", "GET", "/sim", {"json": {"id": MINE, "alias": TAKEN}}, 400, "body_invalid"),
     ("retrieveSim", "GET", "/sim", {"json": {"id": MINE}, "auth": {}}, 401, "unauthorized"),
     ("retrieveSim", "GET", "/sim", {"json": {"id": OTHERS}}, 403, "id_forbidden"),
@@ -94,7 +95,8 @@ SCENARIOS = [
     ("updateSim", "PUT", "/sim", {"json": {}}, 400, "id_invalid"),  # id missing
     ("updateSim", "PUT", "/sim", {"json": {"id": MINE, "alias": ""}}, 400, "alias_invalid"),
     ("updateSim", "PUT", "/sim", {"json": {"id": MINE, "active": 0}}, 400, "active_invalid"),
-    ("updateSim", "PUT", "/sim", {}, 400, "body_invalid"),
+    ("updateSim", "PUT", "/sim", {}, 400, "id_invalid"),  # no body: an empty object (R5)
+    ("updateSim", "PUT", "/sim", {"content": b"{", "headers": JSON}, 400, "body_invalid"),
     ("updateSim", "PUT", "/sim", {"json": {"id": MINE}, "auth": {}}, 401, "unauthorized"),
     ("updateSim", "PUT", "/sim", {"json": {"id": OTHERS}}, 403, "id_forbidden"),
     ("updateSim", "PUT", "/sim", {"json": {"id": SAMPLE}}, 404, "sim_not_found"),
@@ -121,7 +123,8 @@ SCENARIOS = [
     ("createConnector", "POST", "/connector", {"json": {"id": "c-1", "kind": "mqtt"}}, 200, None),
     ("createConnector", "POST", "/connector", {"json": {"id": "c-1"}}, 409, "id_conflict"),
     ("createConnector", "POST", "/connector", {"json": {"id": "a b"}}, 400, "id_invalid"),
-    ("createConnector", "POST", "/connector", {}, 400, "body_invalid"),
+    ("createConnector", "POST", "/connector", {}, 400, "id_invalid"),  # no body: an empty object (R5)
+    ("createConnector", "POST", "/connector", {"content": b"[", "headers": JSON}, 400, "body_invalid"),
     ("createConnector", "POST", "/connector", {"json": {"id": "c-2"}, "auth": {}}, 401, "unauthorized"),
     ("createConnector", "POST", "/connector", {"json": BIG}, 413, "payload_too_large"),
     ("createConnector", "POST", "/connector", {"content": "id=c-2", "headers": FORM}, 415, "unsupported_media_type"),
@@ -494,7 +497,7 @@ def bad_input() -> list[tuple]:
         ("POST", "/sim", {"content": b'{"id": "192837468"', "headers": as_json}, 400, "body_invalid"),
         ("POST", "/sim", {"content": b'{"id": "192837468", "active": NaN}', "headers": as_json}, 400, "body_invalid"),
         ("POST", "/sim", {"content": b'{"id": "19283746\xff"}', "headers": as_json}, 400, "body_invalid"),
-        ("POST", "/sim", {"content": b"", "headers": as_json}, 400, "body_invalid"),
+        ("POST", "/sim", {"content": b"", "headers": as_json}, 400, "id_invalid"),  # an empty object (R5)
         ("POST", "/sim", {"json": {"id": int(SPARE)}}, 400, "id_invalid"),
         ("POST", "/sim", {"json": {"id": SPARE, "active": "false"}}, 400, "active_invalid"),
         ("POST", "/sim", {"json": {"id": SPARE, "alias": 7}}, 400, "alias_invalid"),
@@ -506,7 +509,7 @@ def bad_input() -> list[tuple]:
         ("POST", "/sim", {"content": f'{{"id": "{SPARE}"}}'.encode()}, 415, "unsupported_media_type"),  # no type
         ("POST", "/sim", {"files": {"id": ("id", SPARE.encode())}}, 415, "unsupported_media_type"),
         ("POST", "/sim", {"content": oversized(), "headers": as_json}, 413, "payload_too_large"),
-        ("DELETE", "/sim", {}, 400, "body_invalid"),  # the id is in the body: none, nothing to delete
+        ("DELETE", "/sim", {}, 400, "id_invalid"),  # no body: an empty object without id (R5)
         ("DELETE", "/sim", {"json": {"id": MINE, "force": True}}, 400, "body_invalid"),
         ("PUT", "/sim", {"json": {"id": MINE, "active": "no"}}, 400, "active_invalid"),
         (

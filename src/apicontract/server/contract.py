@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from apicontract.specs.promises import shape_code
 from apicontract.specs.walk import (
     Operation,
     deref,
@@ -62,6 +63,10 @@ class Field:
     kind: str  # string, integer, number, boolean, binary, other
     check: Callable[[Any], bool]
     default: Any = MISSING
+    types: tuple[str, ...] = ()  # the JSON types the schema allows (empty: any), for R23a's shape errors
+
+    def right_type(self, value: Any) -> bool:
+        return not self.types or any(_is_type(value, kind) for kind in self.types)
 
 
 @dataclass
@@ -72,6 +77,7 @@ class BodyShape:
     fields: list[Field]
     root_code: str | None
     closed: bool
+    shape_code: str | None  # `x-shape-error-code`: what a missing, mistyped or unknown property answers (R23a)
     whole: Callable[[Any], bool]  # the full schema, for anything the per-field checks do not cover
     typed_as: dict[str, str] = field(default_factory=dict)  # form field -> JSON kind, to convert strings
     max_body: int = 1 << 62  # this content type's own `x-max-body-bytes`, below the operation's
@@ -92,7 +98,7 @@ class CompiledOperation:
     path_fields: list[Field]
     query_fields: list[Field]
     bodies: dict[str, BodyShape]
-    body_errors: dict[str, Any]
+    body: dict[str, Any]  # the request body object, for its `x-body-errors`
     max_body: int
     success_status: int
     success_model: str | None
@@ -271,7 +277,7 @@ def _compile_operation(api: str, doc: dict, op: Operation, field_name: str, defa
         path_fields=path_fields,
         query_fields=query_fields,
         bodies=bodies,
-        body_errors=body.get("x-body-errors") or {},
+        body=body,
         max_body=max([max_body, *(shape.max_body for shape in bodies.values())]),
         success_status=int(success) if success.isdigit() else 200,
         success_model=_success_model(doc, op, success),
@@ -312,6 +318,7 @@ def _body_shape(doc: dict, ctype: str, media: dict) -> BodyShape:
         fields=fields,
         root_code=schema.get("x-error-code"),
         closed=schema.get("additionalProperties") is False,
+        shape_code=shape_code(schema),
         whole=_validator(schema),
     )
 
@@ -327,7 +334,40 @@ def _field(doc: dict, name: str, schema: Any, code: str | None, required: bool) 
         kind=_kind(schema),
         check=_validator(schema),
         default=schema.get("default", MISSING) if isinstance(schema, dict) else MISSING,
+        types=_json_types(schema),
     )
+
+
+def _json_types(schema: Any) -> tuple[str, ...]:
+    """The JSON types a schema admits, from `type` or its enum/const values (empty: not stated)."""
+    if not isinstance(schema, dict):
+        return ()
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return (kind,)
+    if isinstance(kind, list):
+        return tuple(kind)
+    values = schema.get("enum") or ([schema["const"]] if "const" in schema else [])
+    return tuple(sorted({_type_of(v) for v in values}))
+
+
+def _type_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    return {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "string")
+
+
+def _is_type(value: Any, kind: str) -> bool:
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "integer":
+        whole = isinstance(value, float) and value.is_integer()
+        return (isinstance(value, int) and not isinstance(value, bool)) or whole
+    return _type_of(value) == kind
 
 
 def _kind(schema: Any) -> str:

@@ -25,6 +25,7 @@ from apicontract.server.contract import (
     Field,
     Rejection,
 )
+from apicontract.specs.promises import BodyAnswer, body_answers
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,9 @@ def prepare(
     if not op.bodies:
         return Call(op, account, params)
     if shape is None:
-        if "missing" in op.body_errors:
-            raise Rejection(_listed(op, op.body_errors["missing"]))
+        missing = body_answers(op.body, "missing")
+        if missing:
+            raise Rejection(_listed(op, missing[0]))
         shape = op.bodies.get(JSON) or next(iter(op.bodies.values()))  # no body: an empty object
         value: Any = {}
     else:
@@ -93,18 +95,14 @@ def prepare(
     return Call(op, account, params, typed, frozenset(given), shape.content_type)
 
 
-def _listed(op: CompiledOperation, answer: dict[str, Any]) -> Answer:
-    return op.answers[(int(answer["status"]), answer["code"])]
+def _listed(op: CompiledOperation, answer: BodyAnswer) -> Answer:
+    """The reference server's answer: the first an `x-body-errors` entry lists."""
+    return op.answers[(int(answer.status), answer.code)]
 
 
 def _unsupported(op: CompiledOperation, ctype: str | None) -> Answer:
-    errors = op.body_errors
-    rejected = (errors.get("rejected") or {}).get(ctype or "")
-    if rejected:
-        return _listed(op, rejected)
-    if "unsupported" in errors:
-        return _listed(op, errors["unsupported"])
-    return op.answer(415)
+    chosen = body_answers(op.body, "rejected", ctype or "") or body_answers(op.body, "unsupported")
+    return _listed(op, chosen[0]) if chosen else op.answer(415)
 
 
 def _params(op: CompiledOperation, path_values: dict[str, str], query: list[tuple[str, str]]) -> dict[str, Any]:
@@ -170,11 +168,9 @@ def _parse(op: CompiledOperation, shape: BodyShape, body: bytes, header: str) ->
         pass
     else:
         return body.decode("utf-8", errors="replace")
-    unparseable = op.body_errors.get("unparseable") or {}
-    if "code" not in unparseable:  # keyed by content type, where one operation takes several
-        unparseable = unparseable.get(shape.content_type) or {}
+    unparseable = body_answers(op.body, "unparseable", shape.content_type)
     if unparseable:
-        raise Rejection(_listed(op, unparseable))
+        raise Rejection(_listed(op, unparseable[0]))
     raise _worst(op, [shape.root_code])
 
 
@@ -184,13 +180,13 @@ def _reject_constant(name: str) -> Any:
 
 def _check_body(op: CompiledOperation, shape: BodyShape, value: Any) -> tuple[dict[str, Any], set[str]]:
     if not isinstance(value, dict):
-        raise _worst(op, [shape.root_code])
+        raise _worst(op, [shape.shape_code or shape.root_code])
     failures: list[str | None] = []
     typed: dict[str, Any] = {}
     for spec in shape.fields:
         if spec.name not in value:
             if spec.required:
-                failures.append(spec.code or shape.root_code)
+                failures.append(shape.shape_code or spec.code or shape.root_code)
             elif spec.default is not MISSING:
                 typed[spec.name] = spec.default
             continue
@@ -201,12 +197,14 @@ def _check_body(op: CompiledOperation, shape: BodyShape, value: Any) -> tuple[di
             else:
                 failures.append(spec.code or shape.root_code)
             continue
-        if isinstance(raw, Upload) or not spec.check(raw):
+        if shape.shape_code and shape.content_type == JSON and not spec.right_type(raw):
+            failures.append(shape.shape_code)
+        elif isinstance(raw, Upload) or not spec.check(raw):
             failures.append(spec.code or shape.root_code)
         else:
             typed[spec.name] = raw
     if shape.closed and set(value) - shape.names:
-        failures.append(shape.root_code)
+        failures.append(shape.shape_code or shape.root_code)
     if failures:
         raise _worst(op, failures)
     if not shape.closed:  # an open body (R18 connectors) is kept as sent, beyond its declared fields

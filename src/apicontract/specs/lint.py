@@ -19,6 +19,15 @@ from referencing.jsonschema import DRAFT202012
 
 from apicontract.paths import Layout
 from apicontract.specs.bundle import Bundle, bundle, is_missing, pointer, resolve
+from apicontract.specs.promises import (
+    also_answers,
+    body_answers,
+    body_error_kinds,
+    causes,
+    implementation_defined,
+    listed_by,
+    request_fields,
+)
 from apicontract.specs.walk import (
     Operation,
     cross_field_codes,
@@ -27,6 +36,7 @@ from apicontract.specs.walk import (
     error_field,
     iter_examples,
     iter_operations,
+    merged,
     parameters,
     response_codes,
 )
@@ -345,22 +355,116 @@ def check_runtime_extensions(ctx: Context) -> Iterator[Finding]:
         if not isinstance(body, dict):
             continue
         codes = response_codes(ctx.doc, op)
-        errors = body.get("x-body-errors") or {}
-        answers = [(k, v) for k, v in errors.items() if k != "rejected" and not _by_type(k, v)]
-        answers += [(f"{k} {ct}", a) for k, v in errors.items() if _by_type(k, v) for ct, a in v.items()]
-        for kind, answer in answers:
-            status, code = (answer or {}).get("status"), (answer or {}).get("code")
-            if code not in codes.get(str(status), []):
+        for kind, ctype, answers in body_error_kinds(body):
+            label = f"{kind} {ctype}" if ctype else kind
+            if not answers:
                 yield ctx.finding(
-                    (*op.parts, "requestBody", "x-body-errors"),
-                    op.label,
-                    f"x-body-errors {kind}: {code!r} is not a documented {status} code of the operation",
+                    (*op.parts, "requestBody", "x-body-errors"), op.label, f"x-body-errors {label}: no {{status, code}}"
                 )
+            for answer in answers:
+                if answer.code not in codes.get(answer.status, []):
+                    yield ctx.finding(
+                        (*op.parts, "requestBody", "x-body-errors"),
+                        op.label,
+                        f"x-body-errors {label}: {answer.code!r} is not a documented {answer.status} code",
+                    )
 
 
-def _by_type(kind: str, answer: Any) -> bool:
-    """`rejected`, and `unparseable` where it gives one answer per content type, map content type -> answer."""
-    return kind == "rejected" or (kind == "unparseable" and isinstance(answer, dict) and "code" not in answer)
+def check_missing_bodies(ctx: Context) -> Iterator[Finding]:
+    """R5: a missing body is read as an empty object, so a body is `required` exactly when `{}` is refused
+    (or when `x-body-errors.missing` answers a missing body otherwise)."""
+    for op in iter_operations(ctx.doc):
+        body = deref(ctx.doc, op.node.get("requestBody"))
+        if op.is_webhook or not isinstance(body, dict) or body_answers(body, "missing"):
+            continue
+        content = body.get("content") or {}
+        ctype = "application/json" if "application/json" in content else next(iter(content), None)
+        if ctype is None:
+            continue
+        ref = op.node["requestBody"].get("$ref", "")
+        base = tuple(ref[2:].split("/")) if ref.startswith("#/") else (*op.parts, "requestBody")
+        empty_ok = _accepts(ctx, (*base, "content", ctype, "schema"), {})
+        if bool(body.get("required")) == empty_ok:
+            should = "false: an empty object is valid" if empty_ok else "true: an empty object is refused"
+            yield ctx.finding((*op.parts, "requestBody"), op.label, f"requestBody required must be {should} (R5)")
+
+
+def _accepts(ctx: Context, parts: tuple[str, ...], value: Any) -> bool:
+    registry = Registry().with_resource(_URN, Resource.from_contents(ctx.doc, default_specification=DRAFT202012))
+    validator = jsonschema.Draft202012Validator({"$ref": _URN + "#" + pointer(list(parts))}, registry=registry)
+    return validator.is_valid(value)
+
+
+def check_promises(ctx: Context) -> Iterator[Finding]:
+    """R0's extensions say what the contract leaves to implementations; each must name real things."""
+    doc, routes = ctx.doc, (ctx.doc.get("info") or {}).get("x-route-errors") or {}
+    for parts, node in _nodes(doc, ()):
+        if not isinstance(node, dict):
+            continue
+        marked = node.get("x-implementation-defined")
+        if marked is not None:
+            where = pointer(list(parts))
+            if implementation_defined(node) is None:
+                yield ctx.finding(parts, where, "x-implementation-defined must be {ruling: Rnn[, keywords: [...]]}")
+            else:
+                if marked["ruling"] not in ctx.rulings:
+                    yield ctx.finding(parts, where, f"x-implementation-defined: {marked['ruling']!r} is no ruling")
+                schema = node.get("schema") if "in" in node else node
+                for keyword in marked.get("keywords") or []:
+                    if keyword not in (deref(doc, schema) or {}):
+                        yield ctx.finding(parts, where, f"x-implementation-defined: no {keyword!r} here to leave open")
+            if "x-ruling" not in node:
+                yield ctx.finding(parts, where, "x-implementation-defined needs x-ruling too")
+        if "x-shape-error-code" in node and "x-error-code" not in node:
+            yield ctx.finding(parts, pointer(list(parts)), "x-shape-error-code goes beside a root's x-error-code")
+        if "x-identifies" in node and node["x-identifies"] not in ((doc.get("components") or {}).get("schemas") or {}):
+            yield ctx.finding(parts, pointer(list(parts)), f"x-identifies {node['x-identifies']!r}: no such schema")
+        if "x-identifier" in node:
+            props = node.get("properties") or {}
+            for name in [node["x-identifier"]] if isinstance(node["x-identifier"], str) else node["x-identifier"]:
+                if name not in props:
+                    yield ctx.finding(parts, pointer(list(parts)), f"x-identifier {name!r} is not a property")
+    for op in iter_operations(doc):
+        if op.is_webhook:
+            continue
+        codes = response_codes(doc, op)
+        sites = [(p, parts) for p, parts in parameters(doc, op)]
+        body = deref(doc, op.node.get("requestBody")) or {}
+        medias = (body.get("content") or {}).values()
+        sites += [(merged(doc, m.get("schema")), (*op.parts, "requestBody")) for m in medias]
+        for node, parts in sites:
+            for answer in also_answers(node):
+                status_codes = codes.get(answer.status, [])
+                if answer.status.startswith("2"):
+                    continue
+                if answer.code not in status_codes and routes.get(answer.status) != answer.code:
+                    yield ctx.finding(
+                        parts,
+                        op.label,
+                        f"x-also-answers: {answer.status} {answer.code!r} is neither a code the operation documents "
+                        "nor its route answer",
+                    )
+                if isinstance(answer.select, str) and answer.select not in ("unroutable", "wrong-type"):
+                    yield ctx.finding(parts, op.label, f"x-also-answers for {answer.select!r}: not a value class")
+    operations = {op.node.get("operationId"): op for op in iter_operations(doc) if not op.is_webhook}
+    events = {op.key for op in iter_operations(doc) if op.is_webhook}
+    for cause in causes(doc):
+        where = f"webhook {cause.event}"
+        op = operations.get(cause.operation)
+        if op is None:
+            yield ctx.finding(("webhooks", cause.event), where, f"x-caused-by: no operation {cause.operation!r}")
+            continue
+        if cause.count not in ("one", "optional"):
+            yield ctx.finding(("webhooks", cause.event), where, f"x-caused-by count {cause.count!r}: one or optional")
+        if cause.request_subject not in request_fields(doc, op):
+            yield ctx.finding(
+                ("webhooks", cause.event), where, f"x-caused-by: {op.label} takes no {cause.request_subject!r}"
+            )
+        if cause.after is not None and cause.after not in events:
+            yield ctx.finding(("webhooks", cause.event), where, f"x-caused-by after {cause.after!r}: no such event")
+    for listing in listed_by(doc):
+        if listing.operation not in operations:
+            yield ctx.finding(("webhooks", listing.event), listing.event, f"x-listed-by: no {listing.operation!r}")
 
 
 def check_cross_field(ctx: Context) -> Iterator[Finding]:
@@ -386,6 +490,8 @@ RULES: list[Rule] = [
     check_closed_objects,
     check_unspecified,
     check_runtime_extensions,
+    check_missing_bodies,
+    check_promises,
     check_cross_field,
 ]
 
