@@ -8,41 +8,81 @@ is read here from the target's bundled spec, so a spec edit changes what the mac
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import urllib.parse
 from collections import deque
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import httpx
 import jsonschema_rs
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, precondition, run_state_machine_as_test
+from hypothesis.stateful import rule as hypothesis_rule
 
+from apicontract.contracts.answers import field_answers
+from apicontract.contracts.schemas import inline
 from apicontract.contracts.target import Credentials, Target
-from apicontract.contracts.violations import Violation, curl
-from apicontract.specs.walk import Operation, deref, error_field, merged, parameters, response_codes
+from apicontract.contracts.violations import Violation, Violations, curl
+from apicontract.specs.walk import Operation, deref, error_field, iter_operations, merged, parameters, response_codes
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 ANY = object()  # "any body": only the status is compared
 BOUNDARY = "apicontract-behaviour-boundary"
+MAX_FINDINGS = 25  # distinct violations one machine reports before it stops exploring
 
 
-def resolved(doc: dict, schema: Any, seen: frozenset = frozenset()) -> Any:
-    """A self-contained copy of a schema: every `$ref` replaced by its target, sibling keywords kept."""
-    if isinstance(schema, list):
-        return [resolved(doc, item, seen) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    ref = schema.get("$ref")
-    if isinstance(ref, str):
-        return {} if ref in seen else resolved(doc, merged(doc, schema), seen | {ref})
-    keep = ("enum", "const", "default", "examples")
-    return {k: (v if k in keep else resolved(doc, v, seen)) for k, v in schema.items()}
+class Deviation(Exception):  # noqa: N818 - not an error of the suite: a finding, recorded where it is raised
+    """A target's answer differed from the model: recorded by `fail`, then the machine resyncs and goes on."""
+
+
+class Enough(Exception):  # noqa: N818
+    """The machine has found enough distinct violations, or cannot go on (its state cannot be read)."""
+
+
+MOVER = "state"  # the concern of unchecked rules that only change the target's state for the others
+
+
+def rule(concern: str, **strategies: Any):
+    """hypothesis's `rule`, for one concern, that keeps exploring after a finding.
+
+    A rule that finds a deviation stops there; the machine re-reads what it models from the target
+    (`resync`) and the run goes on, so later rules test other things against the target's real state:
+    one deviation never hides another. A machine runs once per concern (`run_machine(..., concern)`),
+    with that concern's rules and the unchecked state movers, so each concern is its own check.
+    """
+
+    def decorate(func):
+        @functools.wraps(func)
+        def guarded(self, **data: Any) -> None:
+            try:
+                func(self, **data)
+            except Deviation:
+                try:
+                    self.resync()
+                except Deviation:
+                    raise Enough from None
+
+        guarded.concern = concern
+        wrapped = hypothesis_rule(**strategies)(guarded)
+        return precondition(lambda self: concern in (MOVER, self.concern))(wrapped)
+
+    return decorate
+
+
+def concerns(machine: type) -> list[str]:
+    """The concerns a machine's rules check, in the order they are written."""
+    found = []
+    for name in dir(machine):
+        concern = getattr(getattr(machine, name), "concern", None)
+        if concern and concern != MOVER and concern not in found:
+            found.append(concern)
+    return found
 
 
 def _plain(schema: Any) -> Any:
@@ -105,7 +145,7 @@ class Facts:
     def body_schema(self, op_id: str, content_type: str = JSON) -> dict:
         body = deref(self.doc, self.ops[op_id].node.get("requestBody")) or {}
         media = (body.get("content") or {}).get(content_type) or {}
-        return resolved(self.doc, media.get("schema") or {})
+        return inline(self.doc, media.get("schema") or {})
 
     def body_example(self, op_id: str, content_type: str = JSON) -> Any:
         body = deref(self.doc, self.ops[op_id].node.get("requestBody")) or {}
@@ -138,16 +178,16 @@ class Facts:
     def param(self, op_id: str, name: str) -> dict:
         for param, _ in parameters(self.doc, self.ops[op_id]):
             if param.get("name") == name:
-                return {**param, "schema": resolved(self.doc, param.get("schema") or {})}
+                return {**param, "schema": inline(self.doc, param.get("schema") or {})}
         raise LookupError(f"{op_id} has no parameter {name}")
 
     def component(self, name: str) -> dict:
-        return resolved(self.doc, {"$ref": f"#/components/schemas/{name}"})
+        return inline(self.doc, {"$ref": f"#/components/schemas/{name}"})
 
     def success_schema(self, op_id: str) -> dict:
         response = deref(self.doc, (self.ops[op_id].node.get("responses") or {}).get(str(self.success_status(op_id))))
         media = ((response or {}).get("content") or {}).get(JSON) or {}
-        return resolved(self.doc, media.get("schema") or {})
+        return inline(self.doc, media.get("schema") or {})
 
     def valid(self, schema: dict, value: Any) -> bool:
         """JSON Schema validity with ECMA-262 patterns (Python's `re` would let `$` match before a final newline)."""
@@ -262,12 +302,39 @@ class Http:
         return exchange
 
 
+class Findings:
+    """The distinct violations one machine found, each once (with how often it was seen)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Violation] = {}
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def add(self, violation: Violation) -> None:
+        key = (violation.operation, violation.check)
+        self.items.setdefault(key, violation)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        if len(self.items) >= MAX_FINDINGS:
+            raise Enough
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def error(self) -> Violations:
+        return Violations(list(self.items.values()), [self.counts[k] for k in self.items])
+
+
 class BehaviourMachine(RuleBasedStateMachine):
-    """Base of the four machines: sending by operationId and comparing answers with the model."""
+    """Base of the machines: sending by operationId, comparing answers with the model, and recording each
+    deviation (`fail`) before re-reading the target's state (`resync`) and going on."""
 
     target: ClassVar[Target]
     http: ClassVar[Http]
     facts: ClassVar[Facts]
+    findings: ClassVar[Findings]
+    concern: ClassVar[str]
+
+    def resync(self) -> None:
+        """After a deviation: set the model to what the target now holds, so later rules test other things."""
 
     @classmethod
     def prepare(cls) -> None:
@@ -283,24 +350,39 @@ class BehaviourMachine(RuleBasedStateMachine):
         return cls.http.call(op.method.upper(), path or op.key, **kwargs)
 
     @classmethod
-    def fail(cls, ex: Exchange, op_id: str, rule: str, expected: str, actual: str | None = None) -> None:
+    def fail(cls, ex: Exchange, op_id: str, rule: str, expected: str, actual: str | None = None) -> NoReturn:
+        """Record a deviation and stop the rule (`rule` then resyncs the model and the run goes on)."""
         before = list(cls.http.history)[:-1]
         context = ("\n  after: " + "\n         ".join(before)) if before else ""
-        raise Violation(
-            cls.target.api,
-            cls.facts.label(op_id),
-            f"behaviour: {rule}",
-            expected,
-            (actual or ex.seen()) + context,
-            ex.curl,
+        cls.findings.add(
+            Violation(
+                cls.target.api,
+                cls.facts.label(op_id),
+                f"behaviour: {rule}",
+                expected,
+                (actual or ex.seen()) + context,
+                ex.curl,
+            )
         )
+        raise Deviation(rule)
 
     @classmethod
     def expect_error(cls, ex: Exchange, op_id: str, status: int, code: str, rule: str) -> None:
         """`status` with exactly the body the spec documents for `code`."""
-        body = cls.facts.error_body(op_id, status, code)
-        if ex.status != status or ex.json != body:
-            cls.fail(ex, op_id, rule, f"{status} {json.dumps(body)}")
+        cls.expect_any(ex, op_id, [(status, code)], rule)
+
+    @classmethod
+    def expect_any(cls, ex: Exchange, op_id: str, answers: list[tuple[int | str, str]], rule: str) -> None:
+        """One of the allowed (status, code) answers, with exactly the body the spec documents for it."""
+        bodies = [(int(status), cls.facts.error_body(op_id, int(status), code)) for status, code in answers]
+        if not any(ex.status == status and ex.json == body for status, body in bodies):
+            shown = " or ".join(f"{status} {json.dumps(body)}" for status, body in bodies)
+            cls.fail(ex, op_id, rule, shown or "an error the spec documents")
+
+    @classmethod
+    def invalid(cls, op_id: str, name: str, value: Any, content_type: str = JSON) -> list[tuple[int | str, str]]:
+        """What a body valid but for `name` being `value` may answer (R5, R5a, R23a)."""
+        return field_answers(cls.facts.doc, cls.facts.ops[op_id], content_type, name, value)
 
     @classmethod
     def expect_ok(cls, ex: Exchange, op_id: str, rule: str, body: Any = ANY) -> Any:
@@ -339,11 +421,12 @@ class BehaviourMachine(RuleBasedStateMachine):
         return {"json_body": fields}
 
 
-def machine_settings(target: Target) -> settings:
-    """Volume scales with --examples (25 by default: 25 runs of 40 steps); --contract-seed makes it repeatable."""
+def machine_settings(target: Target, share: int = 1) -> settings:
+    """Volume scales with --examples (25 by default: 25 runs of 40 steps per API, shared by its concerns);
+    --contract-seed makes it repeatable."""
     scale = max(1, target.examples)
     return settings(
-        max_examples=max(2, scale),
+        max_examples=max(2, round(scale / share)),
         stateful_step_count=max(5, min(60, round(scale * 1.6))),
         deadline=None,
         database=None,
@@ -355,38 +438,38 @@ def machine_settings(target: Target) -> settings:
     )
 
 
-def first_violation(exc: BaseException) -> Violation | None:
-    if isinstance(exc, Violation):
-        return exc
-    for inner in getattr(exc, "exceptions", None) or []:
-        found = first_violation(inner)
-        if found is not None:
-            return found
-    return None
+def _ours(exc: BaseException) -> bool:
+    """The run ended on a finding of ours (possibly wrapped by hypothesis), not on a bug of the suite."""
+    if isinstance(exc, (Deviation, Enough)):
+        return True
+    inner = getattr(exc, "exceptions", None) or []
+    return bool(inner) and all(_ours(e) for e in inner)
 
 
-def run_machine(machine: type[BehaviourMachine], target: Target) -> None:
-    """Run `machine` against `target`, restoring the state it found; a failure raises its `Violation`."""
+def run_machine(machine: type[BehaviourMachine], target: Target, concern: str) -> None:
+    """Run `machine`'s rules of one concern against `target`, restoring the state it found; every distinct
+    deviation found is raised at the end, together (`Violations`)."""
     http = Http(target)
-    bound = type(
-        machine.__name__, (machine,), {"target": target, "http": http, "facts": Facts(target.doc, target.operations())}
-    )
+    findings = Findings()
+    # the machines model the contract's situations only; their codes are the spec's, never widened
+    facts = Facts(target.bundle, [op for op in iter_operations(target.bundle) if not op.is_webhook])
+    state = {"target": target, "http": http, "facts": facts, "findings": findings, "concern": concern}
+    bound = type(f"{machine.__name__}[{concern}]", (machine,), state)
     if target.seed is not None:
         bound = seed(target.seed)(bound)
     try:
-        bound.prepare()
         try:
-            run_state_machine_as_test(bound, settings=machine_settings(target))
+            bound.prepare()
+            run_state_machine_as_test(bound, settings=machine_settings(target, len(concerns(machine))))
         except BaseException as exc:
-            with contextlib.suppress(Exception):  # tidy up, but the first failure is the one to report
-                bound.finish()
-            found = first_violation(exc)
-            if found is None:
+            if not _ours(exc):
                 raise
-            raise found from None
-        bound.finish()
+        with contextlib.suppress(Deviation, Enough):  # leave the target as found; a failure here is recorded
+            bound.finish()
     finally:
         http.close()
+    if findings:
+        raise findings.error()
 
 
 def unknown_identifier(known: list[str]) -> str:

@@ -18,10 +18,11 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from apicontract.contracts.checks import Exchange, run_all
-from apicontract.contracts.requests import identifier_field, sim_identifiers, valid_request
+from apicontract.contracts.requests import identifier_field, valid_request
 from apicontract.contracts.schemas import inline, is_valid
 from apicontract.contracts.target import Target
 from apicontract.contracts.violations import Violation, curl
+from apicontract.specs.promises import identifying
 from apicontract.specs.walk import Operation, deref, error_field, merged, parameters, response_codes
 
 JSON = "application/json"
@@ -85,11 +86,10 @@ def status_of(doc: dict, op: Operation, code: str) -> str | None:
 def identifier_for(target: Target, op: Operation) -> str | None:
     """A SIM of the first account where the operation addresses one: unprovisioned for a create
     (nothing to conflict with), provisioned otherwise."""
-    codes = response_codes(target.doc, op)
-    if identifier_field(target.doc, op) is None or not any(c.endswith("_forbidden") for c in codes.get("403", [])):
+    if identifier_field(target.doc, op) is None:
         return None
-    creates = op.method == "post" and any(c.endswith("_conflict") for c in codes.get("409", []))
-    found = sim_identifiers(target, 0, provisioned=not creates) or sim_identifiers(target, 0, provisioned=None)
+    creates = op.method == "post" and "409" in response_codes(target.doc, op)
+    found = target.inventory(0, provisioned=not creates) or target.inventory(0)
     return found[0] if found else None
 
 
@@ -136,15 +136,15 @@ def baseline(target: Target, op: Operation) -> Baseline:
         if param.get("in") == "query" and param.get("required"):
             query[param["name"]] = _param_value(doc, param)
     bodies: dict[str, Any] = {}
-    forbidden = set(response_codes(doc, op).get("403", []))
     for ctype, media in (request_body(doc, op).get("content") or {}).items():
         if ctype == JSON and isinstance(filled.body, dict):
             value = filled.body
         else:
             examples = [deref(doc, e).get("value") for e in (media.get("examples") or {}).values()]
             value = examples[0] if examples else ({} if ctype == JSON else None)
-            if isinstance(value, dict) and identifier:
-                value = {k: (identifier if f"{k}_forbidden" in forbidden else v) for k, v in value.items()}
+            if isinstance(value, dict) and identifier:  # every body field naming the SIM names this one
+                names = identifying(doc, media.get("schema"), "Sim")
+                value = {k: (identifier if k in names else v) for k, v in value.items()}
         if isinstance(value, dict) and is_valid(doc, media_schema(doc, op, ctype), value):
             bodies[ctype] = value
     return Baseline(op, path_values, query, bodies)

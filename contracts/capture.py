@@ -117,33 +117,55 @@ def address(url: str) -> tuple[str, int]:
 class Captures:
     """One capture per distinct host:port the targets deliver to (the embedded server shares one)."""
 
-    def __init__(self, urls: dict[str, str]):
+    def __init__(self, urls: dict[str, list[str]]):
         self.urls = urls
         self.by_address: dict[tuple[str, int], Capture] = {}
         self.problems: dict[str, str] = {}
 
     def __enter__(self) -> Captures:
-        for api, url in self.urls.items():
-            if not url.startswith("http://"):
-                continue  # plain HTTP only: the checks skip, saying so
-            where = address(url)
-            if where in self.by_address or api in self.problems:
-                continue
-            try:
-                self.by_address[where] = Capture(*where).__enter__()
-            except OSError as exc:
-                reason = (
-                    "in use (with --workers, select the webhook checks into one run)"
-                    if exc.errno == errno.EADDRINUSE
-                    else str(exc)
-                )
-                self.problems[api] = f"cannot listen on {where[0]}:{where[1]} for --webhook-url {url}: {reason}"
+        for api, urls in self.urls.items():
+            for url in urls:
+                if not url.startswith("http://"):
+                    continue  # plain HTTP only: the checks skip, saying so
+                where = address(url)
+                if where in self.by_address or api in self.problems:
+                    continue
+                try:
+                    self.by_address[where] = Capture(*where).__enter__()
+                except OSError as exc:
+                    reason = (
+                        "in use (with --workers, select the webhook checks into one run)"
+                        if exc.errno == errno.EADDRINUSE
+                        else str(exc)
+                    )
+                    self.problems[api] = f"cannot listen on {where[0]}:{where[1]} for webhook URL {url}: {reason}"
         return self
 
     def __exit__(self, *exc: object) -> None:
         for capture in self.by_address.values():
             capture.__exit__()
 
-    def of(self, api: str) -> Capture | None:
-        url = self.urls.get(api)
-        return self.by_address.get(address(url)) if url else None
+    def of(self, api: str) -> CaptureGroup | None:
+        wanted = dict.fromkeys(address(u) for u in self.urls.get(api, []))
+        found = [self.by_address[a] for a in wanted if a in self.by_address]
+        return CaptureGroup(found) if found else None
+
+
+class CaptureGroup:
+    """The captures one API's accounts deliver to, read as one."""
+
+    def __init__(self, captures: list[Capture]):
+        self.captures = captures
+
+    def since(self, mark: float) -> list[Delivery]:
+        return sorted((d for c in self.captures for d in c.since(mark)), key=lambda d: (d.arrived, d.seq))
+
+    def wait(self, done: Callable[[list[Delivery]], bool], since: float, timeout: float) -> list[Delivery]:
+        """Deliveries arrived since `since`, once `done(them)` holds or `timeout` seconds have passed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.since(since)
+            left = deadline - time.monotonic()
+            if done(found) or left <= 0:
+                return found
+            time.sleep(min(left, 0.05))

@@ -90,7 +90,7 @@ def fixture_identifiers(target: Target) -> set[str]:
                 found.add(str(node))
 
         for account in target.accounts:
-            for name, value in account.items():
+            for name, value in account.entry.items():
                 if isinstance(value, (list, dict)) and name != "credentials":
                     walk(value)
         target.extras["conformance.identifiers"] = found

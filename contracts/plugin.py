@@ -1,9 +1,11 @@
 """The suite's pytest plugin: which APIs to check, where they are, and as whom.
 
-Registered as the `apicontract` pytest11 entry point, so `pytest --pyargs apicontract.contracts --api
-sim-v2 --base-url ...` works as is. Options take `[API=]VALUE`; a bare VALUE applies when one API is
-checked. `apicontract check` passes them for you, and starts the reference server when no --base-url
-is given. It only parametrizes the suite's own tests, so it stays out of other test suites' way.
+Registered as the `apicontract` pytest11 entry point, so `pytest --pyargs apicontract.contracts --target
+target.yaml` works as is. A target file describes the implementation once; options take `[API=]VALUE`
+(a bare VALUE applies when one API is checked) and override it, saying so. Credentials are given once: a
+flag that disagrees with the file is an error, never a quiet switch to other accounts. `apicontract check`
+passes these options for you, and starts the reference server when no target is given. The plugin only
+parametrizes the suite's own tests, so it stays out of other test suites' way.
 """
 
 from __future__ import annotations
@@ -13,19 +15,21 @@ from pathlib import Path
 
 import pytest
 
-from apicontract.contracts.target import Credentials, Target
+from apicontract.contracts.target import Account, Credentials, HookCredentials, Target
+from apicontract.contracts.targetfile import ApiTarget, TargetFileError, check_entries, read_target_file
 from apicontract.generated import load_bundle, load_models
 from apicontract.paths import layout
-from apicontract.specs.yamlfile import load
+from apicontract.specs.yamlfile import SpecFileError, load
 
 APIS = ("sim-v1", "sim-v2", "sim-v3", "cpaas")
 SUITE = Path(__file__).resolve().parent  # the suite's folder, however pytest named its modules
-CREDENTIAL_OPTIONS = {"basic": "basic", "api_key": "api-key", "access_key": "access-key"}
+CREDENTIAL_FLAG = {"http": "--basic", "apiKey": "--api-key"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("apicontract", "apicontract contract suite")
     group.addoption("--api", action="append", default=[], choices=APIS, help="API to check (repeatable; default all)")
+    group.addoption("--target", default=None, help="target file: the implementation's URLs, accounts and inventory")
     with contextlib.suppress(ValueError):  # pytest-base-url, when installed, owns --base-url: its value is read
         group.addoption("--base-url", action="append", default=[], help="[API=]URL of the implementation under test")
     group.addoption("--basic", action="append", default=[], help="[API=]KEY:SECRET (sim-v1)")
@@ -36,7 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--target-fixtures",
         action="append",
         default=[],
-        help="[API=]FILE: the target's accounts and identifiers (default: spec/<api>/fixtures.yaml)",
+        help="[API=]FILE: the target's accounts and identifiers, as a list under `accounts:`",
     )
     group.addoption("--examples", type=int, default=25, help="generated examples per operation and mode")
     group.addoption("--contract-seed", type=int, default=None, help="seed for reproducible generation")
@@ -46,6 +50,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         help="[API=]URL the target delivers webhooks/callbacks to; the suite listens there",
+    )
+    group.addoption(
+        "--reference-fixtures",
+        action="store_true",
+        help="the target is the reference server with the spec's demo fixtures (their stated outcomes hold)",
     )
 
 
@@ -62,8 +71,29 @@ def _per_api(values: list[str], apis: list[str], option: str) -> dict[str, str]:
     return found
 
 
+_TARGET_FILE = pytest.StashKey[dict]()
+
+
+def _target_file(config: pytest.Config) -> dict[str, ApiTarget]:
+    """The target file's APIs (read once per run)."""
+    if _TARGET_FILE not in config.stash:
+        name = config.getoption("--target")
+        found: dict[str, ApiTarget] = {}
+        if name:
+            where = layout()
+            try:
+                found = read_target_file(name, {api: load_bundle(where, api) for api in APIS})
+            except TargetFileError as exc:
+                raise pytest.UsageError(f"target file {exc.path}:\n  " + "\n  ".join(exc.problems)) from None
+        config.stash[_TARGET_FILE] = found
+    return config.stash[_TARGET_FILE]
+
+
 def _selected(config: pytest.Config) -> list[str]:
-    return list(dict.fromkeys(config.getoption("--api") or APIS))
+    chosen = list(dict.fromkeys(config.getoption("--api") or []))
+    if chosen:
+        return chosen
+    return [api for api in APIS if api in _target_file(config)] or list(APIS)
 
 
 def _base_urls(config: pytest.Config, apis: list[str]) -> dict[str, str]:
@@ -72,66 +102,123 @@ def _base_urls(config: pytest.Config, apis: list[str]) -> dict[str, str]:
     return _per_api(values, apis, "--base-url")
 
 
-def _credentials(
-    config: pytest.Config, apis: list[str], api: str, fixtures: dict
-) -> tuple[Credentials, Credentials | None]:
-    kind = {"sim-v1": "basic", "cpaas": "access-key"}.get(api, "api-key")
-    given = _per_api(config.getoption(f"--{kind}"), apis, f"--{kind}")
-    second = _per_api(config.getoption("--second-account"), apis, "--second-account")
-    accounts = [a for a in fixtures.get("accounts") or [] if not a.get("prohibited")]
-    shape = "basic" if kind == "basic" else "key"
-    if api in given:
-        first = Credentials.parse(given[api], shape)
-    else:
-        first = Credentials.from_fixture(accounts[0]["credentials"])
-    if api in second:
-        other = Credentials.parse(second[api], shape)
-    elif api not in given and len(accounts) > 1:
-        other = Credentials.from_fixture(accounts[1]["credentials"])
-    else:
-        other = None
-    return first, other
+def _credential_flag(doc: dict) -> str:
+    schemes = (doc.get("components") or {}).get("securitySchemes") or {}
+    for requirement in doc.get("security") or []:
+        for name in requirement:
+            scheme = schemes.get(name) or {}
+            if scheme.get("type") == "apiKey" and scheme.get("x-value-prefix"):
+                return "--access-key"
+            if scheme.get("type") in CREDENTIAL_FLAG:
+                return CREDENTIAL_FLAG[scheme["type"]]
+    return "--api-key"
+
+
+def _accounts_file(api: str, path: str, doc: dict) -> list[dict]:
+    try:
+        raw = load(Path(path))
+    except (OSError, SpecFileError) as exc:
+        raise pytest.UsageError(f"--target-fixtures {path}: {exc}") from None
+    accounts = raw.get("accounts") if isinstance(raw, dict) else None
+    if not isinstance(accounts, list) or not accounts or not all(isinstance(a, dict) for a in accounts):
+        raise pytest.UsageError(f"--target-fixtures {path}: needs a non-empty list `accounts:` of accounts")
+    problems = check_entries(api, doc, accounts)
+    if problems:
+        raise pytest.UsageError(f"--target-fixtures {path}:\n  " + "\n  ".join(problems))
+    return accounts
+
+
+def _merge_credentials(api: str, entry: dict | None, flag: str | None, kind: str, label: str) -> Credentials | None:
+    """The account's credentials from the file, or the flag; both given and different is an error."""
+    from_file = Credentials.from_entry((entry or {}).get("credentials"))
+    shape = "basic" if kind == "--basic" else "key"
+    try:
+        from_flag = Credentials.parse(flag, shape) if flag is not None else None
+    except ValueError as exc:
+        raise pytest.UsageError(f"{kind} {api}: {exc}") from None
+    if from_file and from_flag and from_file != from_flag:
+        raise pytest.UsageError(
+            f"{api}: the {label} account's credentials are given twice and differ ({kind} {from_flag.shown()} "
+            f"vs the file's {from_file.shown()}); give them once"
+        )
+    return from_flag or from_file
 
 
 @pytest.fixture(scope="session")
 def targets(pytestconfig: pytest.Config) -> dict[str, Target]:
     """Every selected API, ready to test."""
     apis = _selected(pytestconfig)
+    in_file = _target_file(pytestconfig)
     urls = _base_urls(pytestconfig, apis)
-    missing = [api for api in apis if api not in urls]
-    if missing:
-        raise pytest.UsageError(
-            f"--base-url is needed for {', '.join(missing)} (`apicontract check` starts the reference server for you)"
-        )
-    where = layout()
-    fixture_files = _per_api(pytestconfig.getoption("--target-fixtures"), apis, "--target-fixtures")
     hooks = _per_api(pytestconfig.getoption("--webhook-url"), apis, "--webhook-url")
+    account_files = _per_api(pytestconfig.getoption("--target-fixtures"), apis, "--target-fixtures")
+    second = _per_api(pytestconfig.getoption("--second-account"), apis, "--second-account")
+    reference = pytestconfig.getoption("--reference-fixtures")
+    where = layout()
     found = {}
     for api in apis:
-        fixtures = load(Path(fixture_files[api])) if api in fixture_files else load(where.spec / api / "fixtures.yaml")
-        first, second = _credentials(pytestconfig, apis, api, fixtures)
+        bundle = load_bundle(where, api)
+        described = in_file.get(api)
+        base_url = urls.get(api) or (described.base_url if described else None)
+        if not base_url:
+            raise pytest.UsageError(
+                f"no base URL for {api}: give --base-url or a target file "
+                "(`apicontract check` starts the reference server for you)"
+            )
+        kind = _credential_flag(bundle)
+        given = _per_api(pytestconfig.getoption(f"--{kind.removeprefix('--')}"), apis, kind)
+        fixtures: dict = {}
+        shared_hook = None
+        if described is not None:
+            entries = described.accounts
+            shared_hook = HookCredentials.from_entry(described.shared_hook)
+        elif api in account_files:
+            entries = _accounts_file(api, account_files[api], bundle)
+        elif reference or (api not in given and api not in second):  # the demo accounts the spec's fixtures hold
+            fixtures = load(where.spec / api / "fixtures.yaml")
+            entries = [a for a in fixtures.get("accounts") or [] if not a.get("prohibited")]
+        else:
+            entries = []
+        webhook_url = hooks.get(api) or (described.webhook_url if described else None)
+        accounts = [
+            Account.from_entry(bundle, entry, index, shared_hook, webhook_url) for index, entry in enumerate(entries)
+        ]
+        while len(accounts) < 1 + (api in second):
+            accounts.append(Account(f"account {len(accounts) + 1}", None, shared_hook, webhook_url))
+        first = _merge_credentials(api, entries[0] if entries else None, given.get(api), kind, "first")
+        if first is None:
+            raise pytest.UsageError(f"{api}: no credentials for the first account (give {kind} or a target file)")
+        accounts[0].credentials = first
+        if api in second:
+            entry = entries[1] if len(entries) > 1 else None
+            accounts[1].credentials = _merge_credentials(api, entry, second[api], kind, "second")
+        accounts = [a for a in accounts if a.credentials is not None]
         found[api] = Target(
             api=api,
-            base_url=urls[api].rstrip("/"),
-            doc=load_bundle(where, api),
+            base_url=base_url.rstrip("/"),
+            bundle=bundle,
             models=load_models(where, api),
+            accounts=accounts,
             fixtures=fixtures,
-            first=first,
-            second=second,
             examples=pytestconfig.getoption("--examples"),
             seed=pytestconfig.getoption("--contract-seed"),
             require_https=pytestconfig.getoption("--require-https"),
-            webhook_url=hooks.get(api),
+            webhook_url=webhook_url,
+            reference=bool(fixtures) and reference,  # the demo fixtures' stated outcomes hold
         )
     return found
 
 
 @pytest.fixture(scope="session")
 def captures(targets: dict[str, Target]):
-    """The suite's webhook endpoints, listening where each target delivers (`--webhook-url`)."""
+    """The suite's webhook endpoints, listening where each target delivers."""
     from apicontract.contracts.capture import Captures
 
-    with Captures({api: t.webhook_url for api, t in targets.items() if t.webhook_url}) as started:
+    urls = {}
+    for api, target in targets.items():
+        own = [a.webhook_url for a in target.accounts if a.webhook_url]
+        urls[api] = [u for u in dict.fromkeys([target.webhook_url, *own]) if u]
+    with Captures(urls) as started:
         for api, target in targets.items():
             target.capture = started.of(api)
         yield started
@@ -147,6 +234,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "apis(*names): the test applies to these APIs only")
+    config.addinivalue_line("markers", "clauses(*ids): the ruling clauses a check exercises (contracts/README.md)")
 
 
 @pytest.fixture

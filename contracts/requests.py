@@ -13,6 +13,7 @@ from typing import Any
 
 from apicontract.contracts.target import Target
 from apicontract.contracts.violations import curl
+from apicontract.specs.promises import identifying, subject
 from apicontract.specs.walk import Operation, deref, merged, parameters
 
 
@@ -44,18 +45,6 @@ class Request:
         return curl(self.method, url, all_headers, body)
 
 
-def sim_identifiers(target: Target, account_index: int = 0, provisioned: bool | None = True) -> list[str]:
-    """SIM identifiers of an account of the target (uuid / imsi / id: each SIM's first string field)."""
-    accounts = target.accounts
-    if account_index >= len(accounts):
-        return []
-    found = []
-    for sim in accounts[account_index].get("sims") or []:
-        if provisioned is None or bool(sim.get("provisioned")) == provisioned:
-            found.append(next(str(v) for v in sim.values() if isinstance(v, str)))
-    return found
-
-
 def json_example(doc: dict, op: Operation) -> Any:
     body = deref(doc, op.node.get("requestBody")) or {}
     media = (body.get("content") or {}).get("application/json")
@@ -67,23 +56,9 @@ def json_example(doc: dict, op: Operation) -> Any:
 
 
 def identifier_field(doc: dict, op: Operation) -> tuple[str, str] | None:
-    """Where an operation takes the SIM it acts on: ("path", name) or ("body", name)."""
-    path_params = [p for p, _ in parameters(doc, op) if p.get("in") == "path"]
-    if path_params:
-        return "path", path_params[0]["name"]
-    forbidden = [c for c in _codes(doc, op, "403") if c.endswith("_forbidden")]
-    body = deref(doc, op.node.get("requestBody")) or {}
-    schema = merged(doc, ((body.get("content") or {}).get("application/json") or {}).get("schema")) or {}
-    for name in schema.get("properties") or {}:
-        if any(code == f"{name}_forbidden" for code in forbidden):
-            return "body", name
-    return None
-
-
-def _codes(doc: dict, op: Operation, status: str) -> list[str]:
-    from apicontract.specs.walk import response_codes
-
-    return response_codes(doc, op).get(status, [])
+    """Where an operation takes the SIM it acts on: ("path", name) or ("body", name) (`x-identifies: Sim`)."""
+    found = subject(doc, op)
+    return (found.location, found.name) if found is not None and found.resource == "Sim" else None
 
 
 def valid_request(target: Target, op: Operation, identifier: str | None = None) -> Request:
@@ -97,10 +72,10 @@ def valid_request(target: Target, op: Operation, identifier: str | None = None) 
         value = identifier if (where == ("path", param["name"]) and identifier) else _example(doc, param)
         path = path.replace("{" + param["name"] + "}", str(value))
     body = json_example(doc, op)
-    if isinstance(body, dict) and identifier:
-        # every body field naming the SIM (its `<field>_forbidden` is documented) names the same one
-        forbidden = set(_codes(doc, op, "403"))
-        body = {k: (identifier if f"{k}_forbidden" in forbidden else v) for k, v in body.items()}
+    if isinstance(body, dict) and identifier:  # every body field naming the SIM names this one
+        media = ((deref(doc, op.node.get("requestBody")) or {}).get("content") or {}).get("application/json") or {}
+        names = identifying(doc, media.get("schema"), "Sim")
+        body = {k: (identifier if k in names else v) for k, v in body.items()}
         if where and where[0] == "body":
             body[where[1]] = identifier
     return Request(op.method.upper(), path, body=body)

@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize, precondition, rule
 
 from apicontract.contracts.behaviour import FORM, JSON, BehaviourMachine, run_machine, unknown_identifier
-from apicontract.contracts.requests import sim_identifiers
 from apicontract.contracts.target import Target
 
 Sim = dict[str, Any] | None  # the SIM as retrieve answers it, None while not provisioned
@@ -53,7 +52,7 @@ class SimV2Machine(BehaviourMachine):
     @classmethod
     def prepare(cls) -> None:
         target, facts = cls.target, cls.facts
-        cls.mine = sim_identifiers(target, 0, provisioned=None)
+        cls.mine = target.inventory(0, None)
         cls.flags = [n for n, s in facts.component("Sim")["properties"].items() if s.get("type") == "boolean"]
         cls.snapshot = {imsi: cls.current(imsi) for imsi in cls.mine}
         cls.theirs = {}
@@ -65,7 +64,7 @@ class SimV2Machine(BehaviourMachine):
                 cls.theirs[imsi] = {"imsi": imsi, "msisdn": sim.get("msisdn")} if sim.get("provisioned") else None
         held = [s["msisdn"] for s in [*cls.snapshot.values(), *cls.theirs.values()] if s and s.get("msisdn")]
         cls.msisdns = list(dict.fromkeys(held)) + cls.free_msisdns(set(held), 3)
-        every = [*cls.mine, *cls.theirs, *sim_identifiers(target, 1, None)]
+        every = [*cls.mine, *cls.theirs, *target.inventory(1, None)]
         cls.unknown = unknown_identifier(every)
         connectors = (target.accounts[0].get("connectors") or {}) if target.accounts else {}
         cls.connector_ids = [*list(connectors)[:1], "behaviour-connector-1", "behaviour-connector-2"]

@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize, precondition, rule
 
 from apicontract.contracts.behaviour import BehaviourMachine, run_machine, unknown_identifier
-from apicontract.contracts.requests import sim_identifiers
 from apicontract.contracts.target import Target
 
 Sim = dict[str, Any] | None  # the SIM as retrieve answers it, None while not provisioned
@@ -60,8 +59,8 @@ class SimV3Machine(BehaviourMachine):
     @classmethod
     def prepare(cls) -> None:
         target, facts = cls.target, cls.facts
-        cls.mine = sim_identifiers(target, 0, provisioned=None)
-        cls.theirs = sim_identifiers(target, 1, provisioned=None)
+        cls.mine = target.inventory(0, None)
+        cls.theirs = target.inventory(1, None)
         cls.unknown = unknown_identifier([*cls.mine, *cls.theirs])
         cls.snapshot = {sim_id: cls.read(sim_id, "read the SIM's current state") for sim_id in cls.mine}
         accounts = target.accounts

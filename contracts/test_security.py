@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from apicontract.contracts.requests import identifier_field, sim_identifiers, valid_request
-from apicontract.contracts.target import Credentials, Target
-from apicontract.contracts.violations import Violation
+from apicontract.contracts.requests import identifier_field, valid_request
+from apicontract.contracts.target import Target
+from apicontract.contracts.violations import Violation, curl
 from apicontract.specs.walk import error_field, response_codes
 
 
@@ -15,12 +15,6 @@ from apicontract.specs.walk import error_field, response_codes
 def client():
     with httpx.Client(timeout=20, follow_redirects=False) as session:
         yield session
-
-
-def wrong(credentials: Credentials) -> Credentials:
-    if credentials.basic:
-        return Credentials(basic=(credentials.basic[0], credentials.basic[1] + "-wrong"))
-    return Credentials(key=(credentials.key or "") + "-wrong")
 
 
 def expect_code(target: Target, op, response: httpx.Response, status: int, check: str, sent: str) -> None:
@@ -45,8 +39,8 @@ def expect_code(target: Target, op, response: httpx.Response, status: int, check
 def test_every_operation_requires_authentication(target: Target, client, how):
     """R3: no or wrong credentials answer 401 with the documented body, on every operation."""
     for op in target.operations():
-        request = valid_request(target, op, (sim_identifiers(target) or [None])[0])
-        headers = {} if how == "without credentials" else target.headers(wrong(target.first))
+        request = valid_request(target, op, (target.inventory(0) or [None])[0])
+        headers = {} if how == "without credentials" else target.headers(target.first.wrong())
         response = request.send(target, client, headers)
         expect_code(target, op, response, 401, f"authentication required ({how})", request.curl(target, headers))
 
@@ -55,14 +49,14 @@ def test_another_accounts_sim_is_forbidden_on_every_operation(target: Target, cl
     """R8: valid credentials for a SIM of another account's inventory answer 403 on every operation."""
     if target.second is None:
         pytest.skip("no second account (give --second-account)")
-    theirs = sim_identifiers(target, 0, provisioned=None)
-    if not theirs:
-        pytest.skip(f"{target.api} has no SIM inventory")
+    ours = target.inventory(0)
+    if not ours:
+        pytest.skip(f"no SIMs of {target.api}'s first account are known (list them in the target file)")
     checked = 0
     for op in target.operations():
         if "403" not in response_codes(target.doc, op) or identifier_field(target.doc, op) is None:
             continue
-        for identifier in (sim_identifiers(target, 0, True) or theirs)[:1] + sim_identifiers(target, 0, False)[:1]:
+        for identifier in ours[:2]:
             request = valid_request(target, op, identifier)
             headers = target.headers(target.second)
             response = request.send(target, client, headers)
@@ -79,7 +73,7 @@ def test_cpaas_header_and_query_authentication_both_work(target: Target, client)
     cases = [
         ("header", ok, {}, 200),
         ("query parameter", {}, query, 200),
-        ("wrong header beats a right query parameter", target.headers(wrong(target.first)), query, 401),
+        ("wrong header beats a right query parameter", target.headers(target.first.wrong()), query, 401),
     ]
     for label, headers, params, status in cases:
         response = client.get(target.url("/balance"), headers=headers, params=params)
@@ -95,16 +89,32 @@ def test_cpaas_header_and_query_authentication_both_work(target: Target, client)
 
 @pytest.mark.apis("cpaas")
 def test_cpaas_another_accounts_media_is_not_found(target: Target, client):
-    """R23: another account's media id answers 404 like an unknown one, never its content."""
+    """R23: another account's media id answers 404 like an unknown one, never its content: a folder the
+    suite makes as the first account is not found by the second, on every operation on an id."""
     if target.second is None:
         pytest.skip("no second account")
-    ids = [m["id"] for m in (target.accounts[0].get("media") or [])]
-    if not ids:
-        pytest.skip("the first account has no media")
-    op = next(op for op in target.operations() if op.key == "/media/{id}" and op.method == "get")
-    url = target.url(f"/media/{ids[0]}")
-    response = client.get(url, headers=target.headers(target.second))
-    expect_code(target, op, response, 404, "another account's media is not found", f"curl {url}")
+    made = client.post(target.url("/media"), json={"name": "apicontract-security-check"}, headers=target.headers())
+    media_id = (made.json().get("media") or {}).get("id") if made.status_code == 200 else None
+    if not isinstance(media_id, int):
+        pytest.skip(f"could not make a folder to test with ({made.status_code} {made.text[:120]})")
+    try:
+        theirs = target.headers(target.second)
+        for op in target.operations():
+            if op.key != "/media/{id}":
+                continue
+            url = target.url(f"/media/{media_id}")
+            kwargs = {"json": {"name": "renamed"}} if op.method == "put" else {}
+            if op.method == "post":
+                kwargs = {"files": {"file": ("x.txt", b"x", "text/plain")}}
+            response = client.request(op.method.upper(), url, headers=theirs, **kwargs)
+            sent = curl(op.method.upper(), url, theirs)
+            expect_code(target, op, response, 404, "another account's media is not found (R23)", sent)
+        still = client.get(target.url(f"/media/{media_id}"), headers=target.headers())
+        if still.status_code != 200:
+            what = "another account's requests change nothing"
+            raise Violation(target.api, "GET /media/{id}", what, "200", str(still.status_code))
+    finally:
+        client.delete(target.url(f"/media/{media_id}"), headers=target.headers())
 
 
 def test_https_when_required(target: Target):

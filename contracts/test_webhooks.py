@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from apicontract.contracts.deliveries import Expected, HookCredentials, Receiving
-from apicontract.contracts.requests import Request, sim_identifiers, valid_request
+from apicontract.contracts.requests import Request, valid_request
 from apicontract.contracts.target import Credentials, Target
 from apicontract.contracts.violations import Violation
 from apicontract.paths import layout
@@ -135,7 +135,7 @@ def wrong(credentials: Credentials) -> Credentials:
 
 def spare_sim(target: Target) -> str:
     """The first account's last unprovisioned SIM (the samples use the first), deprovisioned if needed."""
-    sims = sim_identifiers(target, 0, provisioned=False)
+    sims = target.inventory(0, False)
     if not sims:
         pytest.skip(f"the fixtures give {target.api}'s first account no unprovisioned SIM to provision")
     return sims[-1]
@@ -169,7 +169,7 @@ def test_refused_sim_requests_send_no_webhook(target: Target, receiving: Receivi
     """No event for a request the target refuses: wrong credentials, another account's SIM (R8), an
     SMS to an unprovisioned SIM, creating a SIM that is provisioned already: state did not change."""
     sim = spare_sim(target)
-    provisioned = sim_identifiers(target, 0, provisioned=True)[:1]
+    provisioned = target.inventory(0, True)[:1]
     first, *others = SIM_TRIGGERS[target.api]
     deprovision(target, client, sim)
     attempts = [(first.operation, sim, wrong(target.first), "wrong credentials")]

@@ -35,3 +35,19 @@ def curl(method: str, url: str, headers: dict[str, str] | None = None, body: byt
         parts += ["--data-binary", text]
     parts.append(url)
     return shlex.join(parts)
+
+
+class Violations(AssertionError):
+    """Several distinct violations found by one check (a behaviour machine keeps exploring after each)."""
+
+    def __init__(self, items: list[Violation], counts: list[int] | None = None):
+        self.items = items
+        self.counts = counts or [1] * len(items)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = []
+        for violation, count in zip(self.items, self.counts, strict=True):
+            seen = f"  (seen {count} times)" if count > 1 else ""
+            parts.append(str(violation) + seen)
+        return "\n\n".join(parts)

@@ -37,6 +37,8 @@ class CheckOptions:
     require_https: bool = False
     workers: int = 1
     select: str | None = None  # a pytest -k expression, to run part of the suite
+    target_file: Path | None = None
+    reference: bool = False  # the target is the reference server with the spec's demo fixtures
 
 
 class CheckError(Exception):
@@ -90,6 +92,10 @@ def pytest_args(options: CheckOptions) -> list[str]:
         args += ["--contract-seed", str(options.seed), "-p", "no:randomly"]
     if options.require_https:
         args.append("--require-https")
+    if options.reference:
+        args.append("--reference-fixtures")
+    if options.target_file:
+        args += ["--target", str(options.target_file)]
     if options.junit_xml:
         args += [
             "--junit-xml",
@@ -146,6 +152,7 @@ def _start_embedded(options: CheckOptions):
         time_scale=0,
     )
     server = EmbeddedServer(config).start()
+    options.reference = True
     for api in options.apis:
         options.base_urls[api] = server.url(api)
         options.webhook_urls.setdefault(api, capture + ("/callbacks" if api == "cpaas" else "/hooks"))

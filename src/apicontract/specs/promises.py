@@ -30,6 +30,7 @@ __all__ = [
     "causes",
     "contract_view",
     "identifiers",
+    "identifying",
     "implementation_defined",
     "listed_by",
     "request_fields",
@@ -207,6 +208,12 @@ class Subject:
     location: str  # "path" or "body"
     name: str
     resource: str  # the component schema name (`Sim`, `Media`, `Connector`)
+
+
+def identifying(doc: dict, schema: Any, resource: str) -> list[str]:
+    """The properties of a body schema that name a `resource` (`x-identifies`)."""
+    props = (merged(doc, schema) or {}).get("properties") or {}
+    return [n for n, p in props.items() if (merged(doc, p) or {}).get("x-identifies") == resource]
 
 
 def subject(doc: dict, op: Operation) -> Subject | None:
