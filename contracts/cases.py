@@ -14,7 +14,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from apicontract.contracts.answers import field_answers, param_answers, status_of
 from apicontract.contracts.broken import (
+    ANY_4XX,
     BOUNDARY,
     DEFAULT_LIMIT,
     FORM,
@@ -25,12 +27,14 @@ from apicontract.contracts.broken import (
     Raw,
     media_schema,
     request_body,
-    status_of,
 )
 from apicontract.contracts.invalid import violations
 from apicontract.contracts.schemas import inline, is_valid
 from apicontract.contracts.target import Target
+from apicontract.specs.promises import body_answers, shape_code
 from apicontract.specs.walk import Operation, iter_operations, merged, parameters, response_codes
+
+Answers = list[tuple[str, str]]  # every (status, code) the contract allows
 
 SHORT = {JSON: "json", FORM: "form", MULTIPART: "multipart"}
 UNLISTED = ("text/plain", "application/xml", "application/octet-stream")  # tried in order: the first not listed
@@ -59,15 +63,18 @@ def param_code(doc: dict, param: dict) -> str | None:
 
 
 def field_cases(doc: dict):
+    """Fields whose refusal the contract states: their code is documented (in the contract view, a code the
+    reference server alone chose is not)."""
     for op in operations(doc):
         op_id = op.node["operationId"]
+        documented = {code for codes in response_codes(doc, op).values() for code in codes}
         for param, _ in parameters(doc, op):
-            if param.get("in") in ("path", "query") and param_code(doc, param):
+            if param.get("in") in ("path", "query") and param_code(doc, param) in documented:
                 yield f"{op_id}-{param['in']}-{param['name']}", FieldCase(op_id, param["in"], param["name"])
         for ctype in request_body(doc, op).get("content") or {}:
             if ctype in (JSON, FORM):
                 for name, prop in (media_schema(doc, op, ctype).get("properties") or {}).items():
-                    if isinstance(prop, dict) and prop.get("x-error-code"):
+                    if isinstance(prop, dict) and prop.get("x-error-code") in documented:
                         yield f"{op_id}-{SHORT[ctype]}-{name}", FieldCase(op_id, ctype, name)
 
 
@@ -87,34 +94,31 @@ def body_cases(doc: dict):
         rejected = (request_body(doc, op).get("x-body-errors") or {}).get("rejected") or {}
         unlisted = next(c for c in UNLISTED if c not in content)
         cases += [BodyCase(op_id, "unsupported", ctype) for ctype in (unlisted, *rejected)]
-        if missing_answer(doc, op) is not None:
+        if missing_answer(doc, op):
             cases.append(BodyCase(op_id, "missing", None))
         for case in cases:
             yield "-".join(filter(None, (op_id, case.kind, SHORT.get(case.ctype, case.ctype)))), case
 
 
-def rule(doc: dict, op: Operation, name: str, ctype: str | None) -> tuple[str, str] | None:
-    """An `x-body-errors` answer: one {status, code}, or one per content type."""
-    found = (request_body(doc, op).get("x-body-errors") or {}).get(name)
-    if isinstance(found, dict) and "code" not in found:
-        found = found.get(ctype or "")
-    return (str(found["status"]), found["code"]) if found else None
+def rule(doc: dict, op: Operation, name: str, ctype: str | None) -> Answers:
+    """The answers an `x-body-errors` entry allows (one, or a list; per content type where they differ)."""
+    return [(a.status, a.code) for a in body_answers(request_body(doc, op), name, ctype)]
 
 
-def root_answer(doc: dict, op: Operation, ctype: str) -> tuple[str, str] | None:
+def root_answer(doc: dict, op: Operation, ctype: str) -> Answers:
     code = media_schema(doc, op, ctype).get("x-error-code")
     status = status_of(doc, op, code) if code else None
-    return (status, code) if status else None
+    return [(status, code)] if status else []
 
 
-def only_code(doc: dict, op: Operation, status: str) -> tuple[str, str] | None:
+def only_code(doc: dict, op: Operation, status: str) -> Answers:
     codes = response_codes(doc, op).get(status) or []
-    return (status, codes[0]) if len(codes) == 1 else None
+    return [(status, codes[0])] if len(codes) == 1 else []
 
 
-def missing_answer(doc: dict, op: Operation) -> tuple[str, str] | None:
-    """No body: `x-body-errors.missing`; else it is read as `{}`, and the first required field's code in
-    the 400 enum's order answers (R5a), if `{}` is invalid at all."""
+def missing_answer(doc: dict, op: Operation) -> Answers:
+    """No body: `x-body-errors.missing`; else it is read as `{}` (R5), and the first required field's code
+    in the 400 enum's order answers (R5a), if `{}` is invalid at all."""
     found = rule(doc, op, "missing", None)
     if found:
         return found
@@ -122,14 +126,17 @@ def missing_answer(doc: dict, op: Operation) -> tuple[str, str] | None:
     ctype = JSON if JSON in content else next(iter(content))
     schema = media_schema(doc, op, ctype)
     if is_valid(doc, schema, {}):
-        return None
+        return []
+    shape = shape_code(schema)
+    if shape:
+        return [(status_of(doc, op, shape), shape)]
     props = schema.get("properties") or {}
     codes = [
         props.get(name, {}).get("x-error-code") or schema.get("x-error-code") for name in schema.get("required") or []
     ]
     order = response_codes(doc, op).get("400") or []
     ranked = sorted((c for c in codes if c in order), key=order.index)
-    return ("400", ranked[0]) if ranked else None
+    return [("400", ranked[0])] if ranked else []
 
 
 def limit(doc: dict, op: Operation, ctype: str) -> int:
@@ -143,8 +150,8 @@ def with_boundary(ctype: str) -> str:
     return f"{ctype}; boundary={BOUNDARY}" if ctype == MULTIPART else ctype
 
 
-def body_request(target: Target, base: Baseline, case: BodyCase) -> tuple[Raw, tuple[str, str] | None]:
-    """The broken request of a body case and the answer the spec assigns to it."""
+def body_request(target: Target, base: Baseline, case: BodyCase) -> tuple[Raw, Answers]:
+    """The broken request of a body case and the answers the contract allows for it."""
     doc, op = target.doc, base.op
     raw = base.request()
     ctype = case.ctype
@@ -154,26 +161,33 @@ def body_request(target: Target, base: Baseline, case: BodyCase) -> tuple[Raw, t
     if case.kind == "unsupported":
         raw.content_type, raw.content = ctype, b"{}" if ctype.endswith("json") else b"apicontract"
         return raw, rule(doc, op, "rejected", ctype) or rule(doc, op, "unsupported", None) or only_code(doc, op, "415")
-    answer = rule(doc, op, "unparseable", ctype) if case.kind == "unparseable" else None
-    if answer is None and ctype:
-        answer = root_answer(doc, op, ctype)
-    if case.kind == "unparseable":
-        sample = base.bodies.get(FORM) or base.bodies.get(JSON)
-        broken = {  # R17: a JSON content type on a urlencoded body; a form whose value is not UTF-8
-            JSON: urlencode(sample).encode() if sample else b'{"',
-            FORM: f"{UNKNOWN_FIELD}=%FF".encode(),
-            MULTIPART: b"this is not a multipart body",
-        }
-        raw.content_type, raw.content = with_boundary(ctype), broken.get(ctype, b"\xff")
-    elif case.kind == "not_object":
-        raw.content_type, raw.content = ctype, b"[]"
-    elif case.kind == "unknown_property":
+    if case.kind == "missing":
+        return raw, missing_answer(doc, op)
+    if case.kind == "unknown_property":
         if ctype not in base.bodies:
             pytest.fail(f"{op.label}: the spec has no valid {ctype} example to add an unknown property to")
-        return base.request(ctype, {**base.bodies[ctype], UNKNOWN_FIELD: "1"}), answer
-    elif case.kind == "missing":
-        return raw, missing_answer(doc, op)
-    return raw, answer
+        answers = field_answers(doc, op, ctype, UNKNOWN_FIELD, "1")
+        return base.request(ctype, {**base.bodies[ctype], UNKNOWN_FIELD: "1"}), answers
+    if case.kind == "not_object":
+        raw.content_type, raw.content = ctype, b"[]"
+        shape = shape_code(media_schema(doc, op, ctype))
+        if shape:  # R23a names the answer
+            return raw, [(status_of(doc, op, shape), shape)]
+        # R5: malformed input is a 4xx in the API's error shape; no ruling names the code of a JSON body
+        # that is not an object, so any code the operation documents for 400 conforms (any 4xx where the
+        # operation leaves its errors to the implementation)
+        if "4XX" in (op.node.get("responses") or {}):
+            return raw, [(ANY_4XX, "")]
+        return raw, [("400", code) for code in response_codes(doc, op).get("400") or []]
+    answers = rule(doc, op, "unparseable", ctype) or root_answer(doc, op, ctype)
+    sample = base.bodies.get(FORM) or base.bodies.get(JSON)
+    broken = {  # R17: a JSON content type on a urlencoded body; a form whose value is not UTF-8
+        JSON: urlencode(sample).encode() if sample else b'{"',
+        FORM: f"{UNKNOWN_FIELD}=%FF".encode(),
+        MULTIPART: b"this is not a multipart body",
+    }
+    raw.content_type, raw.content = with_boundary(ctype), broken.get(ctype, b"\xff")
+    return raw, answers
 
 
 def field_schema(doc: dict, op: Operation, case: FieldCase) -> tuple[dict, str | None, bool]:
@@ -186,24 +200,34 @@ def field_schema(doc: dict, op: Operation, case: FieldCase) -> tuple[dict, str |
     return prop, prop.get("x-error-code"), case.name in (schema.get("required") or [])
 
 
-def field_requests(doc: dict, base: Baseline, case: FieldCase) -> list[tuple[str, Raw]]:
-    """One broken request per kind of violation of the field, each checked invalid before it is sent."""
+def field_requests(doc: dict, base: Baseline, case: FieldCase) -> list[tuple[str, Raw, Answers]]:
+    """One broken request per kind of violation of the field, each checked invalid before it is sent, with
+    the answers the contract allows for it."""
     schema, _, required = field_schema(doc, base.op, case)
+    op = base.op
     if case.location in ("path", "query"):
         valid = (base.path_values if case.location == "path" else base.query).get(case.name)
         found = [
-            (kind, base.request(**{case.location: {case.name: value}}))
+            (kind, base.request(**{case.location: {case.name: value}}), param_answers(doc, op, case.name, value))
             for kind, value in violations(doc, schema, valid, "text", in_path=case.location == "path")
         ]
         if required and case.location == "query":
-            found.append(("missing", base.request(query={case.name: None})))
+            found.append(("missing", base.request(query={case.name: None}), param_answers(doc, op, case.name, "")))
         return found
     if case.location not in base.bodies:
         pytest.fail(f"{base.op.label}: the spec has no valid {case.location} example to break `{case.name}` in")
     body = base.bodies[case.location]
     wire = "json" if case.location == JSON else "text"
-    changed = [(kind, {**body, case.name: value}) for kind, value in violations(doc, schema, body.get(case.name), wire)]
+    changed = [
+        (kind, {**body, case.name: value}, field_answers(doc, op, case.location, case.name, value))
+        for kind, value in violations(doc, schema, body.get(case.name), wire)
+    ]
     if required:
-        changed.append(("missing", {k: v for k, v in body.items() if k != case.name}))
+        rest = {k: v for k, v in body.items() if k != case.name}
+        changed.append(("missing", rest, field_answers(doc, op, case.location, case.name)))
     whole = media_schema(doc, base.op, case.location)
-    return [(kind, base.request(case.location, value)) for kind, value in changed if not is_valid(doc, whole, value)]
+    return [
+        (kind, base.request(case.location, value), answers)
+        for kind, value, answers in changed
+        if not is_valid(doc, whole, value)
+    ]

@@ -18,7 +18,17 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from apicontract.contracts.schemas import first_error
-from apicontract.specs.walk import Operation, cross_field_codes, deref, error_field, iter_operations, response_codes
+from apicontract.specs.promises import also_answers
+from apicontract.specs.walk import (
+    Operation,
+    cross_field_codes,
+    deref,
+    error_field,
+    iter_operations,
+    merged,
+    parameters,
+    response_codes,
+)
 
 JSON = "application/json"
 
@@ -184,11 +194,21 @@ def error_shape(exchange: Exchange) -> None:
             raise Mismatch(f"the API's Error body ({error})", exchange.shown())
 
 
+def open_class(doc: dict, method: str, path: str, status: int) -> bool:
+    """The operation leaves this class of status to the implementation (a `4XX` of the contract view):
+    any status of the class, with any code in the API's error shape, conforms (R0)."""
+    op, _ = reached(doc, method, path)
+    return op is not None and f"{status // 100}XX" in (op.node.get("responses") or {})
+
+
 @check
 def documented_error_code(exchange: Exchange) -> None:
     """Every 4xx/5xx carries, in `info.x-error-code-field`, a code the spec documents for that operation
-    and status (the response schema's enum), and is exactly that code's documented body."""
+    and status (the response schema's enum), and is exactly that code's documented body; where the
+    contract leaves the answer to the implementation, only the error shape is held (`error_shape`)."""
     if exchange.status < 400:
+        return
+    if open_class(exchange.doc, exchange.method, exchange.raw_path, exchange.status):
         return
     field = error_field(exchange.doc)
     allowed, why = allowed_bodies(exchange)
@@ -202,13 +222,27 @@ def documented_error_code(exchange: Exchange) -> None:
         raise Mismatch(f"{exchange.status} {json.dumps(allowed[code])} (the documented body)", exchange.shown())
 
 
+def value_answers(doc: dict, op: Operation) -> list[tuple[str, str]]:
+    """(status, code) the spec's `x-also-answers` allow for some schema-valid values (R24: a page above
+    2^63−1 may be refused)."""
+    found = [(a.status, a.code) for p, _ in parameters(doc, op) for a in also_answers(p) if a.code]
+    body = deref(doc, op.node.get("requestBody")) or {}
+    for media in (body.get("content") or {}).values():
+        found += [(a.status, a.code) for a in also_answers(merged(doc, media.get("schema"))) if a.code]
+    return found
+
+
 @check
 def cross_field_code(exchange: Exchange) -> None:
     """A schema-valid request may be refused 400 only with a code the spec marks `x-cross-field` (a rule
-    between fields, or between the path and the body, that JSON Schema cannot state)."""
+    between fields, or between the path and the body, that JSON Schema cannot state), or one its
+    `x-also-answers` allow for some values."""
     if exchange.mode != "positive" or exchange.status != 400:
         return
+    if open_class(exchange.doc, exchange.method, exchange.raw_path, exchange.status):
+        return
     codes = cross_field_codes(exchange.doc, exchange.op).get("400", [])
+    codes += [code for status, code in value_answers(exchange.doc, exchange.op) if status == "400"]
     body = exchange.parsed
     code = body.get(error_field(exchange.doc)) if isinstance(body, dict) else None
     if code not in codes:

@@ -21,7 +21,7 @@ from schemathesis.core.errors import SerializationError
 from schemathesis.core.failures import FailureGroup
 
 from apicontract.contracts.broken import JSON, baseline
-from apicontract.contracts.checks import Exchange, run_all
+from apicontract.contracts.checks import Exchange, run_all, value_answers
 from apicontract.contracts.target import Target
 from apicontract.contracts.violations import Violation, curl
 from apicontract.specs.walk import Operation, cross_field_codes
@@ -48,7 +48,9 @@ def loaded(target: Target):
     if "conformance.schema" not in target.extras:
         rules = []
         for op in target.operations():
-            statuses = sorted(cross_field_codes(target.doc, op))
+            statuses = sorted(set(cross_field_codes(target.doc, op)) | {s for s, _ in value_answers(target.doc, op)})
+            if "4XX" in (op.node.get("responses") or {}):  # what the implementation may refuse is its choice
+                statuses.append("4xx")
             if statuses:
                 accepted = {"checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED + statuses}}}
                 rules.append({"include-operation-id": op.node["operationId"], **accepted})

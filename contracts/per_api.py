@@ -16,13 +16,15 @@ import pytest
 from apicontract.contracts.plugin import APIS
 from apicontract.generated import load_bundle
 from apicontract.paths import layout
+from apicontract.specs.promises import contract_view
 
 _bundles: dict[str, dict] = {}
 
 
 def bundle(api: str) -> dict:
+    """The API's contract view (what the items are derived from: nothing the reference server alone chose)."""
     if api not in _bundles:
-        _bundles[api] = load_bundle(layout(), api)
+        _bundles[api] = contract_view(load_bundle(layout(), api))
     return _bundles[api]
 
 

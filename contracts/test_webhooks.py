@@ -1,47 +1,65 @@
-"""Webhooks and callbacks (R13, R22, R27): what the documented API causes reaches the suite's endpoint
-as the spec says (method, path, content type, payload schema, auth, order), and refused requests cause
-nothing. Events are caused only through documented operations, never through a server's test hooks.
+"""Webhooks and callbacks (R13, R13a, R22, R22a, R27): what a documented operation causes reaches the
+account's endpoint as the spec says (method, path, content type, payload schema, auth, order), once per
+success for the events it must cause and at most once for those it may cause, and refused requests cause
+nothing. Which operation causes which event is the spec's `x-caused-by`; events are caused only through
+documented operations, never through a server's test hooks, and for each account the suite acts as.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from apicontract.contracts.deliveries import Expected, HookCredentials, Receiving
+from apicontract.contracts.deliveries import Expected, Receiving
 from apicontract.contracts.requests import Request, valid_request
-from apicontract.contracts.target import Credentials, Target
+from apicontract.contracts.target import Account, Credentials, Target
 from apicontract.contracts.violations import Violation
 from apicontract.paths import layout
+from apicontract.specs.promises import Cause, causes, listed_by
 from apicontract.specs.walk import deref, merged
-from apicontract.webhooks.spec import account_credentials, webhooks
+from apicontract.webhooks.spec import webhooks
+
+TIME = "%Y-%m-%d %H:%M:%S"  # R7
+REPEAT_INTERVAL = "#/components/schemas/RepeatInterval"  # activation fields that make the platform wait
 
 
 @dataclass(frozen=True)
 class Trigger:
-    """A documented operation and the webhooks it causes: the spec's prose says this, no keyword does."""
+    """A documented operation and the events it causes (`x-caused-by`)."""
 
-    operation: str  # operationId
-    hooks: tuple[str, ...]
-    sim_field: str | None = None  # the payload field that names the SIM the operation acted on
-    fields: dict[str, Any] = field(default_factory=dict)  # further payload values it must carry
+    operation: str
+    must: tuple[Cause, ...]  # each success causes exactly one of each
+    may: tuple[Cause, ...]  # each success may cause one of each (R22a)
+
+    @property
+    def subject(self) -> str:
+        return self.must[0].request_subject
+
+    def expected(self, mention: str) -> Expected:
+        fields = {c.event: {c.payload_subject: mention, **c.payload} for c in (*self.must, *self.may)}
+        ordered = any(c.after for c in self.must)
+        names = [c.event for c in self.must]
+        return Expected(mention, names, fields, ordered=ordered, once=True, optional=[c.event for c in self.may])
 
 
-SIM_TRIGGERS = {
-    "sim-v1": (
-        Trigger("createSim", ("location_update",), "imsi"),
-        Trigger("sendSms", ("xdr",), "imsi", {"type": "sms"}),
-    ),
-    "sim-v3": (Trigger("createSim", ("network_registration",), "sim_id"),),
-}
-DEPROVISION = "deleteSim"
-ACTIVATE = Trigger("activateApp", ("startCallback", "endCallback"))
-REPEAT_INTERVAL = "#/components/schemas/RepeatInterval"  # activation fields that make the platform wait
+def triggers(target: Target) -> list[Trigger]:
+    """The API's operations that cause events, in the spec's order."""
+    by_op: dict[str, list[Cause]] = {}
+    for cause in causes(target.doc):
+        by_op.setdefault(cause.operation, []).append(cause)
+    found = []
+    for op_id, listed in by_op.items():
+        must = sorted((c for c in listed if c.count == "one"), key=lambda c: c.after is not None)
+        may = tuple(c for c in listed if c.count != "one")
+        if must:
+            found.append(Trigger(op_id, tuple(must), may))
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -50,51 +68,45 @@ def client():
         yield session
 
 
-@pytest.fixture
-def receiving(target: Target, captures) -> Receiving:
+def _hooks(target: Target) -> dict:
     if "webhooks" not in target.extras:
-        target.extras["webhooks"] = webhooks(layout(), target.api, target.doc)
-    hooks = target.extras["webhooks"]
-    if not hooks:
-        pytest.skip(f"{target.api} documents no webhooks or callbacks")
-    if not target.webhook_url:
+        target.extras["webhooks"] = webhooks(layout(), target.api, target.bundle)
+    return target.extras["webhooks"]
+
+
+def receiving_for(target: Target, captures, account: Account) -> Receiving:
+    """The account's endpoint, as the suite listens there; skips, saying why, where it cannot."""
+    if not triggers(target):
+        pytest.skip(f"{target.api} documents no operation that causes an event")
+    url = account.webhook_url or target.webhook_url
+    if not url:
         pytest.skip(
-            f"no --webhook-url for {target.api}: configure the target to deliver to a URL on this machine "
-            "and pass it, the suite listens there"
+            f"no webhook URL for {target.api} ({account.name}): configure the target to deliver to a URL on this "
+            "machine and give it (--webhook-url, or webhook_url in the target file); the suite listens there"
         )
-    if not target.webhook_url.startswith("http://"):
+    if not url.startswith("http://"):
         pytest.skip(
-            f"--webhook-url {target.webhook_url}: the suite's endpoint serves plain HTTP; give an http:// URL "
+            f"webhook URL {url}: the suite's endpoint serves plain HTTP; give an http:// URL "
             "(with a TLS-terminating proxy in front if the target delivers over HTTPS only)"
         )
     if target.api in captures.problems:
         pytest.fail(captures.problems[target.api], pytrace=False)
-    return Receiving(target, hooks, known_credentials(target))
+    return Receiving(target, _hooks(target), account)
 
 
-def known_credentials(target: Target) -> HookCredentials | None:
-    """The account's webhook credentials, when the target runs as the fixtures' first account."""
-    accounts = target.accounts
-    if not accounts or Credentials.from_fixture(accounts[0].get("credentials") or {}) != target.first:
-        return None
-    return HookCredentials(*account_credentials(accounts[0]))
-
-
-def uses_fixture_identity(target: Target) -> bool:
-    return known_credentials(target) is not None
-
-
-def operation(target: Target, operation_id: str):
-    for op in target.operations():
-        if op.node.get("operationId") == operation_id:
-            return op
-    pytest.skip(f"{target.api} has no operation {operation_id}")
+def account_of(target: Target, whose: str) -> tuple[int, Account]:
+    index = 0 if whose == "first" else 1
+    if index >= len(target.accounts):
+        pytest.skip(
+            "no second account (give its credentials: --second-account, or a second account in the target file)"
+        )
+    return index, target.accounts[index]
 
 
 def request_for(target: Target, operation_id: str, sim: str | None = None, keep_optional: bool = False) -> Request:
-    """A valid request from the spec's example: only its required body fields (optional ones such as
-    an alias could clash with the target's state), addressing `sim`."""
-    op = operation(target, operation_id)
+    """A valid request from the spec's example addressing `sim`: only its required body fields (an optional
+    one such as an alias could clash with the target's state)."""
+    op = target.operation(operation_id)
     request = valid_request(target, op, sim)
     if isinstance(request.body, dict) and not keep_optional:
         required = set(_body_schema(target, op).get("required") or [])
@@ -108,18 +120,18 @@ def _body_schema(target: Target, op) -> dict:
     return merged(target.doc, media.get("schema")) or {}
 
 
-def send(target: Target, client, request: Request, who: Credentials | None = None) -> tuple[float, httpx.Response, str]:
-    headers = target.headers(who) if who is not None else target.headers()
+def send(target: Target, client, request: Request, who: Credentials) -> tuple[float, httpx.Response, str]:
+    headers = target.headers(who)
     since = time.monotonic()
     response = request.send(target, client, headers)
     return since, response, request.curl(target, headers)
 
 
-def accepted(target: Target, hook_label: str, response: httpx.Response, curl: str) -> None:
+def accepted(target: Target, what: str, response: httpx.Response, curl: str) -> None:
     if not response.is_success:
         raise Violation(
             target.api,
-            hook_label,
+            what,
             "the triggering request succeeds",
             "2xx",
             f"{response.status_code} {response.text[:200]}",
@@ -127,78 +139,145 @@ def accepted(target: Target, hook_label: str, response: httpx.Response, curl: st
         )
 
 
-def wrong(credentials: Credentials) -> Credentials:
-    if credentials.basic:
-        return Credentials(basic=(credentials.basic[0], credentials.basic[1] + "-wrong"))
-    return Credentials(key=(credentials.key or "") + "-wrong")
+class Sims:
+    """One account's SIM for event checks: found unprovisioned (or made so), left as it was found."""
+
+    def __init__(self, target: Target, client, index: int):
+        self.target, self.client, self.index = target, client, index
+        self.who = target.accounts[index].credentials
+        self.found: dict[str, Any] = {}
+
+    def state(self, sim: str) -> Any:
+        response = request_for(self.target, "retrieveSim", sim).send(
+            self.target, self.client, self.target.headers(self.who)
+        )
+        return response.json() if response.status_code == 200 else None
+
+    def spare(self) -> str:
+        """An unprovisioned SIM of the account (the last one stated unprovisioned, else one deprovisioned now)."""
+        sims = self.target.inventory(self.index, provisioned=False) or self.target.inventory(self.index)
+        if not sims:
+            pytest.skip(f"no SIMs of {self.target.api}'s {self.target.accounts[self.index].name} are known")
+        for sim in reversed(sims):
+            before = self.found.setdefault(sim, self.state(sim))
+            if before is None:
+                return sim
+        sim = sims[-1]
+        self.deprovision(sim)
+        return sim
+
+    def deprovision(self, sim: str) -> None:
+        request_for(self.target, "deleteSim", sim).send(self.target, self.client, self.target.headers(self.who))
+
+    def restore(self) -> None:
+        """Every SIM as found: deprovisioned, or provisioned again with the settings it had."""
+        for sim, before in self.found.items():
+            self.deprovision(sim)
+            if before is not None:
+                request = request_for(self.target, "createSim", sim)
+                props = _body_schema(self.target, self.target.operation("createSim")).get("properties") or {}
+                if isinstance(request.body, dict):
+                    request.body.update({k: v for k, v in before.items() if k in props and v is not None})
+                request.send(self.target, self.client, self.target.headers(self.who))
 
 
-def spare_sim(target: Target) -> str:
-    """The first account's last unprovisioned SIM (the samples use the first), deprovisioned if needed."""
-    sims = target.inventory(0, False)
-    if not sims:
-        pytest.skip(f"the fixtures give {target.api}'s first account no unprovisioned SIM to provision")
-    return sims[-1]
-
-
-def deprovision(target: Target, client, sim: str) -> None:
-    request_for(target, DEPROVISION, sim).send(target, client)
+def check_listed(target: Target, client, who: Credentials, payloads: dict[str, list[Any]], curl: str) -> None:
+    """R22a: a delivered record is one the listing operation answers for its subject and time."""
+    for listing in listed_by(target.doc):
+        for payload in payloads.get(listing.event, []):
+            moment = datetime.strptime(str(payload[listing.time]), TIME)
+            body = {
+                listing.request_subject: payload[listing.payload_subject],
+                listing.since: payload[listing.time],
+                listing.until: (moment + timedelta(seconds=1)).strftime(TIME),
+            }
+            request = Request("GET", target.operation(listing.operation).key, body=body)
+            response = request.send(target, client, target.headers(who))
+            records = (response.json() or {}).get(listing.list) if response.status_code == 200 else None
+            if not isinstance(records, list) or payload not in records:
+                raise Violation(
+                    target.api,
+                    f"webhook {listing.event}",
+                    f"a delivered record is listed by {listing.operation} (R22a)",
+                    f"{payload} among the records of its window",
+                    f"{response.status_code} {response.text[:300]}",
+                    request.curl(target, target.headers(who)),
+                )
 
 
 # --- SIM APIs -------------------------------------------------------------------------------------
 
 
-@pytest.mark.apis(*SIM_TRIGGERS)
-def test_sim_events_are_delivered_as_documented(target: Target, receiving: Receiving, client):
-    """Provisioning a SIM (and sim-v1 sending it an SMS) delivers the documented webhook, once the
-    request succeeded: right method and path, JSON, schema-valid payload about that SIM, auth (R13, R22)."""
-    sim = spare_sim(target)
-    deprovision(target, client, sim)
-    try:
-        for trigger in SIM_TRIGGERS[target.api]:
-            since, response, curl = send(target, client, request_for(target, trigger.operation, sim))
-            accepted(target, f"webhook {trigger.hooks[0]}", response, curl)
-            fields = {name: {trigger.sim_field: sim, **trigger.fields} for name in trigger.hooks}
-            receiving.collect(Expected(sim, list(trigger.hooks), fields), since, curl)
-    finally:
-        deprovision(target, client, sim)
+def _sim_triggers(target: Target) -> list[Trigger]:
+    found = [t for t in triggers(target) if t.operation != "activateApp"]
+    if not found:
+        pytest.skip(f"{target.api} documents no SIM operation that causes an event")
+    return found
 
 
-@pytest.mark.apis(*SIM_TRIGGERS)
-def test_refused_sim_requests_send_no_webhook(target: Target, receiving: Receiving, client):
-    """No event for a request the target refuses: wrong credentials, another account's SIM (R8), an
-    SMS to an unprovisioned SIM, creating a SIM that is provisioned already: state did not change."""
-    sim = spare_sim(target)
-    provisioned = target.inventory(0, True)[:1]
-    first, *others = SIM_TRIGGERS[target.api]
-    deprovision(target, client, sim)
-    attempts = [(first.operation, sim, wrong(target.first), "wrong credentials")]
-    if target.second is not None:
-        attempts.append((first.operation, sim, target.second, "another account's SIM"))
-    attempts += [(t.operation, sim, None, "an unprovisioned SIM") for t in others]
-    attempts += [(first.operation, p, None, "a SIM provisioned already") for p in provisioned]
-    since = time.monotonic()
-    refused: dict[str, tuple[list[str], str]] = {}
-    unclear = False
+@pytest.mark.parametrize("whose", ["first", "second"])
+def test_sim_events_are_delivered_as_documented(target: Target, captures, client, whose: str):
+    """Provisioning a SIM (and sim-v1 sending it an SMS) delivers the events `x-caused-by` lists, once the
+    request succeeded, to that account's endpoint with its credentials: right method and path, JSON,
+    a schema-valid payload about that SIM; events an implementation may add at most once (R13a, R22a)."""
+    trigger_list = _sim_triggers(target)
+    index, account = account_of(target, whose)
+    receiving = receiving_for(target, captures, account)
+    sims = Sims(target, client, index)
     try:
-        for operation_id, identifier, who, why in attempts:
-            _, response, curl = send(target, client, request_for(target, operation_id, identifier), who)
-            if not response.is_success:  # whether it should have been refused is other checks' business
-                whys, _ = refused.setdefault(identifier, ([], curl))
-                whys.append(why)
-            elif identifier == sim:  # accepted: its events cannot be told from a refused one's
-                deprovision(target, client, sim)
-                unclear = True
-        barrier, response, curl = send(target, client, request_for(target, first.operation, sim))
-        accepted(target, f"webhook {first.hooks[0]}", response, curl)
-        receiving.arrived(Expected(sim, list(first.hooks), {}), barrier, curl)
-        for identifier, (whys, refused_curl) in refused.items():
-            if identifier == sim and unclear:
-                continue
-            legit = 1 if identifier == sim else 0  # the event of the successful create that followed
-            receiving.at_most(identifier, since, legit, ", ".join(whys), refused_curl)
+        sim = sims.spare()
+        for trigger in trigger_list:
+            since, response, curl = send(
+                target, client, request_for(target, trigger.operation, sim), account.credentials
+            )
+            accepted(target, f"webhook {trigger.must[0].event}", response, curl)
+            payloads = receiving.collect(trigger.expected(sim), since, curl)
+            check_listed(target, client, account.credentials, payloads, curl)
     finally:
-        deprovision(target, client, sim)
+        sims.restore()
+
+
+def test_refused_sim_requests_send_no_webhook(target: Target, captures, client):
+    """No event for a request the target refuses (R13a, R22a): wrong credentials, another account's SIM (R8),
+    an SMS to an unprovisioned SIM, creating a SIM that is provisioned already. Around one successful
+    create, each event about the SIM arrives at most once: only that create caused any."""
+    trigger_list = _sim_triggers(target)
+    receiving = receiving_for(target, captures, target.accounts[0])
+    sims = Sims(target, client, 0)
+    first, *others = trigger_list
+    try:
+        sim = sims.spare()
+        attempts = [(first.operation, target.first.wrong(), "wrong credentials")]
+        if target.second is not None:
+            attempts.append((first.operation, target.second, "another account's SIM"))
+        attempts += [(t.operation, target.first, "an SMS to an unprovisioned SIM") for t in others]
+        since = time.monotonic()
+        refused = []
+        for operation_id, who, why in attempts:
+            _, response, curl = send(target, client, request_for(target, operation_id, sim), who)
+            if response.is_success:  # whether it should have been refused is other checks' business
+                pytest.skip(f"the target accepted a request it should refuse ({why}): other checks report it")
+            refused.append((why, curl))
+        barrier, response, curl = send(target, client, request_for(target, first.operation, sim), target.first)
+        accepted(target, f"webhook {first.must[0].event}", response, curl)
+        receiving.arrived(Expected(sim, [c.event for c in first.must], {}), barrier, curl)
+        _, response, conflict = send(target, client, request_for(target, first.operation, sim), target.first)
+        if not response.is_success:
+            refused.append(("a SIM provisioned already", conflict))
+        time.sleep(1.0)  # late duplicates or strays
+        for name, found in receiving.by_event(sim, since).items():
+            if len(found) > 1:
+                whys = ", ".join(why for why, _ in refused)
+                raise Violation(
+                    target.api,
+                    f"webhook {name}",
+                    "a refused request sends no webhook (R13a, R22a)",
+                    f"one {name} about {sim}, from the one successful create (refused: {whys})",
+                    f"{len(found)}: " + "; ".join(d.body[:120].decode("utf-8", "replace") for d in found),
+                    refused[-1][1] if refused else curl,
+                )
+    finally:
+        sims.restore()
 
 
 # --- cpaas ----------------------------------------------------------------------------------------
@@ -228,56 +307,62 @@ def outcome_of(destination: str, outcomes: list[dict]) -> dict | None:
     return max(matching, key=lambda o: len(str(o["suffix"]))) if matching else None
 
 
-def callback_fields(target: Target, reference: str, outcome: dict | None) -> dict[str, dict]:
-    """Start and end both carry the activation's reference; with the fixtures' identity, the end also
-    carries the account's appKey and the result its destination's outcome gives."""
-    end: dict[str, Any] = {"reference": reference}
-    if uses_fixture_identity(target):
-        if target.accounts[0].get("app_key"):
-            end["appKey"] = str(target.accounts[0]["app_key"])
-        if outcome is not None:
-            end.update({name: str(outcome[name]) for name in ("state", "error", "duration")})
-    return {ACTIVATE.hooks[0]: {"reference": reference}, ACTIVATE.hooks[1]: end}
+def activation(target: Target) -> Trigger:
+    found = [t for t in triggers(target) if t.operation == "activateApp"]
+    if not found:
+        pytest.skip(f"{target.api} has no activation")
+    return found[0]
+
+
+def callback_fields(trigger: Trigger, account: Account, reference: str, outcome: dict | None) -> Expected:
+    """Start and end carry the activation's reference; the end also carries the account's appKey where the
+    target states it, and, with the reference server's demo fixtures, the destination's outcome."""
+    expected = trigger.expected(reference)
+    last = trigger.must[-1].event
+    if account.entry.get("app_key"):
+        expected.fields[last]["appKey"] = str(account.entry["app_key"])
+    if outcome is not None:
+        expected.fields[last].update({name: str(outcome[name]) for name in ("state", "error", "duration")})
+    return expected
 
 
 def activation_outcomes(target: Target) -> list[dict]:
-    """The fixtures' outcomes, when the target runs as the fixtures say (else none can be expected)."""
-    return list(target.fixtures.get("activation_outcomes") or []) if uses_fixture_identity(target) else []
+    """The demo fixtures' outcomes, when the target is the reference server running them."""
+    return list(target.fixtures.get("activation_outcomes") or []) if target.reference else []
 
 
 @pytest.mark.apis("cpaas")
-def test_cpaas_activation_sends_start_then_end_callback(target: Target, receiving: Receiving, client):
-    """Each activation: one startCallback, then one endCallback, same reference, valid queries (R27); with
-    the demo fixtures, the end carries the result the destination's `activation_outcomes` entry gives."""
-    outcomes = activation_outcomes(target)
+@pytest.mark.parametrize("whose", ["first", "second"])
+def test_cpaas_activation_sends_start_then_end_callback(target: Target, captures, client, whose: str):
+    """Each activation: one startCallback, then one endCallback, same reference, valid queries (R27), to
+    the account's callback URL with its credentials; with the demo fixtures, the end carries the result
+    the destination's `activation_outcomes` entry gives."""
+    trigger = activation(target)
+    _, account = account_of(target, whose)
+    receiving = receiving_for(target, captures, account)
+    outcomes = activation_outcomes(target) if whose == "first" else []
     new_reference = references(target)
     sent = []
     for entry in outcomes or [None]:
-        request = request_for(target, ACTIVATE.operation, keep_optional=True)
+        request = request_for(target, trigger.operation, keep_optional=True)
         reference = new_reference()
         request.body["reference"] = reference
         if entry is not None:
             request.body["destAddr"] = destination_for(entry, outcomes, str(request.body["destAddr"]))
-        since, response, curl = send(target, client, request)
-        accepted(target, f"webhook {ACTIVATE.hooks[0]}", response, curl)
-        sent.append((reference, entry, since, curl))
-    receiving.collect_all(
-        [
-            (
-                Expected(reference, list(ACTIVATE.hooks), callback_fields(target, reference, entry), True, True),
-                since,
-                curl,
-            )
-            for reference, entry, since, curl in sent
-        ]
-    )
+        since, response, curl = send(target, client, request, account.credentials)
+        accepted(target, f"webhook {trigger.must[0].event}", response, curl)
+        sent.append((callback_fields(trigger, account, reference, entry), since, curl))
+    receiving.collect_all(sent)
 
 
 @pytest.mark.apis("cpaas")
-def test_cpaas_repeats_still_send_one_start_and_one_end(target: Target, receiving: Receiving, client):
+def test_cpaas_repeats_still_send_one_start_and_one_end(target: Target, captures, client):
     """With repeats, still one startCallback and one endCallback, after the last attempt (R27); the
     sample's repeat intervals are set to their minimum so the check does not wait."""
-    op = operation(target, ACTIVATE.operation)
+    trigger = activation(target)
+    account = target.accounts[0]
+    receiving = receiving_for(target, captures, account)
+    op = target.operation(trigger.operation)
     props = _body_schema(target, op).get("properties") or {}
     waits = {name for name, sub in props.items() if isinstance(sub, dict) and sub.get("$ref") == REPEAT_INTERVAL}
     media = (deref(target.doc, op.node["requestBody"])["content"]).get("application/json") or {}
@@ -289,30 +374,34 @@ def test_cpaas_repeats_still_send_one_start_and_one_end(target: Target, receivin
     reference = references(target)()
     body = {**sample, "reference": reference, **{name: shortest for name in waits if name in sample}}
     request = Request(op.method.upper(), op.key, body=body)
-    since, response, curl = send(target, client, request)
-    accepted(target, f"webhook {ACTIVATE.hooks[0]}", response, curl)
+    since, response, curl = send(target, client, request, account.credentials)
+    accepted(target, f"webhook {trigger.must[0].event}", response, curl)
     entry = outcome_of(str(body["destAddr"]), activation_outcomes(target))
-    expected = Expected(reference, list(ACTIVATE.hooks), callback_fields(target, reference, entry), True, True)
-    receiving.collect(expected, since, curl)
+    receiving.collect(callback_fields(trigger, account, reference, entry), since, curl)
 
 
 @pytest.mark.apis("cpaas")
-def test_refused_activation_sends_no_callback(target: Target, receiving: Receiving, client):
+def test_refused_activation_sends_no_callback(target: Target, captures, client):
     """An activation the target refuses (wrong access key, a body missing required fields) starts nothing."""
+    trigger = activation(target)
+    receiving = receiving_for(target, captures, target.accounts[0])
     new_reference = references(target)
     since = time.monotonic()
     refused = []
-    bad_key = request_for(target, ACTIVATE.operation)
+    bad_key = request_for(target, trigger.operation)
     bad_key.body["reference"] = new_reference()
     incomplete = Request(bad_key.method, bad_key.path, body={"reference": new_reference()})
-    for request, who, why in ((bad_key, wrong(target.first), "wrong access key"), (incomplete, None, "missing fields")):
+    for request, who, why in (
+        (bad_key, target.first.wrong(), "wrong access key"),
+        (incomplete, target.first, "missing fields"),
+    ):
         _, response, curl = send(target, client, request, who)
         if not response.is_success:
             refused.append((request.body["reference"], why, curl))
-    barrier = request_for(target, ACTIVATE.operation)
+    barrier = request_for(target, trigger.operation)
     reference = barrier.body["reference"] = new_reference()
-    at, response, curl = send(target, client, barrier)
-    accepted(target, f"webhook {ACTIVATE.hooks[0]}", response, curl)
-    receiving.arrived(Expected(reference, list(ACTIVATE.hooks), {}), at, curl)
+    at, response, curl = send(target, client, barrier, target.first)
+    accepted(target, f"webhook {trigger.must[0].event}", response, curl)
+    receiving.arrived(Expected(reference, [c.event for c in trigger.must], {}), at, curl)
     for mention, why, refused_curl in refused:
         receiving.at_most(mention, since, 0, why, refused_curl)

@@ -263,8 +263,9 @@ def contract_view(doc: dict) -> dict:
 
     - keywords marked `x-implementation-defined` are dropped from their schema (any value may then be
       accepted; a refusal is any 4xx in the API's error shape);
-    - a response marked so, or whose codes include one marked so, is replaced by the status class
-      (`2XX`/`4XX`) in the API's shape, so any status of that class and any code conform;
+    - a response marked so is replaced by the status class (`2XX`/`4XX`) in the API's shape, and a code
+      marked so is dropped from its response, the class added: any status of the class, with any code
+      where the operation's own documented codes do not name the situation, conforms;
     - the statuses and codes of `x-also-answers` and of `x-body-errors` answer lists are documented on
       their operations, so those answers conform too.
     """
@@ -279,12 +280,18 @@ def contract_view(doc: dict) -> dict:
             response = deref(view, responses[status])
             if not isinstance(response, dict) or not status[:1].isdigit():
                 continue
-            examples = ((response.get("content") or {}).get("application/json") or {}).get("examples") or {}
-            chosen = implementation_defined(response) or any(
-                implementation_defined(deref(view, e)) for e in examples.values()
-            )
-            if chosen:
+            if implementation_defined(response):
                 del responses[status]
+                widened.add(status[0])
+                continue
+            examples = ((response.get("content") or {}).get("application/json") or {}).get("examples") or {}
+            chosen = [name for name, e in examples.items() if implementation_defined(deref(view, e))]
+            if chosen:
+                kept = _without_codes(view, response, chosen)
+                if kept is None:
+                    del responses[status]
+                else:
+                    responses[status] = kept
                 widened.add(status[0])
         if widened & {"4", "5"}:
             responses.setdefault("4XX", _range_response("Another error (the implementation's choice).", error))
@@ -293,6 +300,20 @@ def contract_view(doc: dict) -> dict:
         for status, code in _extra_answers(view, op):
             _document(view, op, status, code)
     return view
+
+
+def _without_codes(view: dict, response: dict, codes: list[str]) -> dict | None:
+    """A copy of an error response without the codes the reference server alone chose (None: none left)."""
+    response = copy.deepcopy(response)
+    media = (response.get("content") or {}).get("application/json") or {}
+    for code in codes:
+        (media.get("examples") or {}).pop(code, None)
+    if not media.get("examples"):
+        return None
+    # any code may answer here now: the schema is the API's error shape, and the codes the contract still
+    # names for this status are its remaining named examples
+    media["schema"] = {"$ref": "#/components/schemas/Error"}
+    return response
 
 
 def _range_response(description: str, schema: dict) -> dict:

@@ -231,9 +231,20 @@ def response_codes(doc: dict, op: Operation) -> dict[str, list[str]]:
         media = (response.get("content") or {}).get("application/json")
         if isinstance(media, dict) and status[:1] in "45":
             codes = schema_codes(doc, media.get("schema"), field)
+            if codes is None:  # a schema open to any code: the codes its named examples document
+                codes = _example_codes(doc, media, field) or None
             if codes is not None:
                 result[status] = codes
     return result
+
+
+def _example_codes(doc: dict, media: dict, field: str) -> list[str]:
+    found = []
+    for name, example in (media.get("examples") or {}).items():
+        value = (deref(doc, example) or {}).get("value")
+        if isinstance(value, dict) and value.get(field) == name:
+            found.append(name)
+    return found
 
 
 def declared_error_codes(doc: dict, op: Operation) -> list[tuple[str, tuple[str, ...]]]:
