@@ -64,11 +64,20 @@ def _layout(root: Path | None) -> Layout:
 
 
 @app.command()
-def lint(apis: ApisArgument = None, root: RootOption = None) -> None:
+def lint(
+    apis: ApisArgument = None,
+    target: Annotated[
+        Path | None, typer.Option("--target", help="Validate this target file (for `check --target`) instead.")
+    ] = None,
+    root: RootOption = None,
+) -> None:
     """Check the specs: OpenAPI validity, project rules, every example against its schema, fixtures."""
     from apicontract.specs.lint import lint as run_lint
 
     where = _layout(root)
+    if target is not None:
+        _lint_target(where, target)
+        return
     selected = _select(where, apis)
     findings = run_lint(where, selected)
     for finding in findings:
@@ -77,6 +86,20 @@ def lint(apis: ApisArgument = None, root: RootOption = None) -> None:
         err.print(f"[red]lint: {len(findings)} finding(s)[/red] in {', '.join(selected)}")
         raise typer.Exit(1)
     err.print(f"[green]lint: clean[/green] ({', '.join(selected)})")
+
+
+def _lint_target(where: Layout, path: Path) -> None:
+    from apicontract.contracts.targetfile import TargetFileError, read_target_file
+    from apicontract.generated import load_bundle
+
+    try:
+        found = read_target_file(path, {api: load_bundle(where, api) for api in where.apis()})
+    except TargetFileError as exc:
+        for problem in exc.problems:
+            out.print(f"{path}: {problem}", markup=False, highlight=False)
+        err.print(f"[red]lint: {len(exc.problems)} finding(s)[/red] in target file {escape(str(path))}")
+        raise typer.Exit(2 if exc.problems == ["no such file"] else 1) from None
+    err.print(f"[green]lint: target file clean[/green] ({', '.join(found)})")
 
 
 @app.command()
@@ -227,8 +250,16 @@ def check(
     second_account: Annotated[
         list[str] | None, typer.Option(help="[API=]credentials of a second account (cross-account checks).")
     ] = None,
+    target: Annotated[
+        Path | None,
+        typer.Option(help="Target file: the implementation's base URLs, accounts, inventories and webhook URLs."),
+    ] = None,
     fixtures: Annotated[
-        list[str] | None, typer.Option(help="[API=]FILE: the target's accounts and identifiers.")
+        list[str] | None, typer.Option(help="[API=]FILE: one API's accounts and identifiers (`accounts:` list).")
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="Known violations: written by a first run; later runs fail only on new ones."),
     ] = None,
     webhook_url: Annotated[
         list[str] | None, typer.Option(help="[API=]URL the target delivers webhooks to; the suite listens there.")
@@ -247,6 +278,24 @@ def check(
     from apicontract.checking.run import CheckError, CheckOptions, run_check
 
     where = _layout(root)
+    described: dict = {}
+    if target is not None:
+        from apicontract.contracts.targetfile import TargetFileError, read_target_file
+        from apicontract.generated import load_bundle
+
+        try:
+            described = read_target_file(target, {api: load_bundle(where, api) for api in where.apis()})
+        except TargetFileError as exc:
+            err.print(f"[red]error:[/red] target file {escape(str(exc.path))}:")
+            for problem in exc.problems:
+                err.print(f"  {escape(problem)}", highlight=False)
+            raise typer.Exit(2) from None
+        if not apis:
+            apis = list(described)
+        missing = [api for api in apis or [] if api not in described]
+        if missing:
+            err.print(f"[red]error:[/red] the target file does not describe {', '.join(missing)}")
+            raise typer.Exit(2)
     selected = _select(where, apis)
     credentials: dict[str, str] = {}
     for option, values, for_apis in (
@@ -260,6 +309,12 @@ def check(
                 raise typer.Exit(2)
             credentials[api] = value
     urls = _pairs(base_url, "--base-url", selected, single_ok=True)
+    for api, url in urls.items():
+        if api in described and described[api].base_url and described[api].base_url != url:
+            err.print(f"note: --base-url {api}={url} overrides the target file's {described[api].base_url}")
+    for api, entry in described.items():
+        if api in selected and entry.base_url:
+            urls.setdefault(api, entry.base_url)
     if base_url and set(urls) != set(selected):
         err.print(f"[red]error:[/red] --base-url is needed for every checked API ({', '.join(selected)})")
         raise typer.Exit(2)
@@ -286,6 +341,8 @@ def check(
         require_https=require_https,
         workers=workers,
         select=select,
+        target_file=target,
+        baseline=baseline,
     )
     try:
         code = run_check(options, out)

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from apicontract.contracts.violations import Violation
+from apicontract.contracts.violations import Violation, Violations
 
 
 @dataclass
@@ -27,8 +27,9 @@ class Outcome:
 
 
 class Reporter:
-    def __init__(self, console: Console):
+    def __init__(self, console: Console, known: set[tuple[str, str, str]] | None = None):
         self.console = console
+        self.known = known or set()
         self.outcomes: dict[tuple[str, str], Outcome] = defaultdict(Outcome)
         self.failures: list[tuple[str, str, Violation | None, str]] = []
         self.errors: list[str] = []
@@ -59,7 +60,7 @@ class Reporter:
         api = item.callspec.params.get("api") if hasattr(item, "callspec") else None
         report.api = api if isinstance(api, str) else None  # None: a check that does not apply here
         report.check = item.originalname if hasattr(item, "originalname") else item.name
-        if call.excinfo is not None and isinstance(call.excinfo.value, Violation):
+        if call.excinfo is not None and isinstance(call.excinfo.value, (Violation, Violations)):
             report.violation = call.excinfo.value
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -77,9 +78,11 @@ class Reporter:
                 reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
                 outcome.notes.append(reason.removeprefix("Skipped: "))
             else:
-                outcome.failed += 1
                 violation = getattr(report, "violation", None)
-                self.failures.append((key[0], report.nodeid, violation, report.longreprtext[-3000:]))
+                found = violation.items if isinstance(violation, Violations) else [violation]
+                outcome.failed += len(found)
+                for item in found:
+                    self.failures.append((key[0], report.nodeid, item, report.longreprtext[-3000:]))
             if self.task is not None:
                 self.progress.update(self.task, advance=1, description=f"{key[0]} {key[1]}")
 
@@ -105,7 +108,10 @@ class Reporter:
             )
         self.console.print(table)
         for _api, nodeid, violation, text in self.failures:
-            self.console.rule(f"[red]FAILED[/red] {nodeid}")
+            if self._known(violation):
+                self.console.rule(f"[yellow]KNOWN[/yellow] {nodeid} (in the baseline)")
+            else:
+                self.console.rule(f"[red]FAILED[/red] {nodeid}")
             if violation is not None:
                 self.console.print(str(violation), markup=False, highlight=False)
             else:
@@ -116,3 +122,14 @@ class Reporter:
     @property
     def failed(self) -> int:
         return sum(o.failed for o in self.outcomes.values())
+
+    def violations(self) -> list[Violation]:
+        return [v for _, _, v, _ in self.failures if v is not None]
+
+    def _known(self, violation: Violation | None) -> bool:
+        return violation is not None and (violation.api, violation.operation, violation.check) in self.known
+
+    @property
+    def new(self) -> int:
+        """Failures not recorded in the baseline (every failure without one)."""
+        return sum(1 for _, _, v, _ in self.failures if not self._known(v))

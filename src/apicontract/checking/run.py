@@ -6,6 +6,7 @@ Exit codes: 0 every check passed, 1 the target violates the contract, 2 a usage 
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import tempfile
@@ -38,6 +39,7 @@ class CheckOptions:
     workers: int = 1
     select: str | None = None  # a pytest -k expression, to run part of the suite
     target_file: Path | None = None
+    baseline: Path | None = None  # known violations: recorded by a first run, then only new ones fail
     reference: bool = False  # the target is the reference server with the spec's demo fixtures
 
 
@@ -112,6 +114,24 @@ def pytest_args(options: CheckOptions) -> list[str]:
     return args
 
 
+def read_baseline(path: Path) -> set[tuple[str, str, str]]:
+    """The violations a baseline file records, by (API, operation, check)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {(v["api"], v["operation"], v["check"]) for v in data["violations"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CheckError(f"--baseline {path}: not a baseline this command wrote ({exc})") from None
+
+
+def write_baseline(path: Path, violations: list) -> None:
+    rows = sorted({(v.api, v.operation, v.check) for v in violations})
+    data = {"violations": [{"api": a, "operation": o, "check": c} for a, o, c in rows]}
+    try:
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise CheckError(f"--baseline {path}: cannot write it ({exc})") from None
+
+
 def run_check(options: CheckOptions, console: Console) -> int:
     embedded = None
     try:
@@ -119,18 +139,29 @@ def run_check(options: CheckOptions, console: Console) -> int:
             embedded = _start_embedded(options)
             console.print(f"checking the embedded reference server at {embedded.base_url}", highlight=False)
         preflight(options, console)
-        reporter = Reporter(console)
+        known = read_baseline(options.baseline) if options.baseline and options.baseline.exists() else None
+        reporter = Reporter(console, known)
         code = pytest.main(pytest_args(options), plugins=[reporter])
         reporter.summary()
     finally:
         if embedded is not None:
             embedded.stop()
             shutil.rmtree(embedded.config.data_dir, ignore_errors=True)
-    if code == pytest.ExitCode.OK:
-        console.print(f"[green]contract check passed[/green] ({', '.join(options.apis)})")
-        return 0
-    if code == pytest.ExitCode.TESTS_FAILED and not reporter.errors:
-        console.print(f"[red]contract check failed: {reporter.failed} violation(s)[/red]")
+    if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not reporter.errors:
+        if options.baseline is not None and known is None:
+            write_baseline(options.baseline, reporter.violations())
+            console.print(
+                f"baseline written to {options.baseline}: {len(reporter.violations())} known violation(s); "
+                "later runs with --baseline fail only on new ones"
+            )
+            return 0
+        if reporter.new == 0:
+            if reporter.failed:
+                console.print(f"[green]contract check passed[/green]: no new violation ({reporter.failed} known)")
+            else:
+                console.print(f"[green]contract check passed[/green] ({', '.join(options.apis)})")
+            return 0
+        console.print(f"[red]contract check failed: {reporter.new} violation(s)[/red]")
         return 1
     raise CheckError(
         f"the suite could not run (pytest exit {int(code)}){': ' + reporter.errors[0] if reporter.errors else ''}"
