@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from apicontract.contracts.invalid import typed
-from apicontract.contracts.schemas import inline, is_valid
+from apicontract.contracts.schemas import inline, is_valid, media_schema
 from apicontract.specs.promises import UNROUTABLE, WRONG_TYPE, AlsoAnswer, also_answers, shape_code, unroutable
-from apicontract.specs.walk import Operation, deref, merged, parameters, response_codes
+from apicontract.specs.walk import Operation, merged, parameters, response_codes
 
 __all__ = ["MISSING", "field_answers", "param_answers", "status_of"]
 
@@ -36,11 +36,6 @@ def _with_status(doc: dict, op: Operation, codes: list[str | None]) -> list[tupl
         if status and (status, code) not in found:
             found.append((status, code))
     return found
-
-
-def media_schema(doc: dict, op: Operation, content_type: str) -> dict:
-    body = deref(doc, op.node.get("requestBody")) or {}
-    return inline(doc, ((body.get("content") or {}).get(content_type) or {}).get("schema") or {})
 
 
 def _json_types(schema: dict) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, NoReturn
 
 import httpx
 import jsonschema_rs
+import pytest
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, run_state_machine_as_test
@@ -83,6 +84,12 @@ def concerns(machine: type) -> list[str]:
         if concern and concern != MOVER and concern not in found:
             found.append(concern)
     return found
+
+
+def concern_params(machine: type) -> list:
+    """One pytest parameter per concern, marked with the ruling clauses it checks (`CLAUSES` of the machine)."""
+    clauses = getattr(machine, "CLAUSES", {})
+    return [pytest.param(c, id=c, marks=pytest.mark.clauses(*clauses.get(c, ()))) for c in concerns(machine)]
 
 
 def _plain(schema: Any) -> Any:

@@ -19,7 +19,7 @@ import httpx
 
 from apicontract.contracts.checks import Exchange, run_all
 from apicontract.contracts.requests import identifier_field, valid_request
-from apicontract.contracts.schemas import inline, is_valid
+from apicontract.contracts.schemas import is_valid, media_schema
 from apicontract.contracts.target import Target
 from apicontract.contracts.violations import Violation, curl
 from apicontract.specs.promises import identifying
@@ -67,11 +67,6 @@ class Raw:
             command = curl(self.method, url, headers, "@-")
             return f"head -c {len(body)} /dev/zero | tr '\\0' {shlex.quote(body[:1].decode())} | {command}"
         return curl(self.method, url, headers, body)
-
-
-def media_schema(doc: dict, op: Operation, ctype: str) -> dict:
-    body = deref(doc, op.node.get("requestBody")) or {}
-    return inline(doc, ((body.get("content") or {}).get(ctype) or {}).get("schema") or {})
 
 
 def request_body(doc: dict, op: Operation) -> dict:

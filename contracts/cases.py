@@ -25,11 +25,10 @@ from apicontract.contracts.broken import (
     UNKNOWN_FIELD,
     Baseline,
     Raw,
-    media_schema,
     request_body,
 )
 from apicontract.contracts.invalid import violations
-from apicontract.contracts.schemas import inline, is_valid
+from apicontract.contracts.schemas import inline, is_valid, media_schema
 from apicontract.contracts.target import Target
 from apicontract.specs.promises import body_answers, shape_code
 from apicontract.specs.walk import Operation, iter_operations, merged, parameters, response_codes
@@ -207,12 +206,19 @@ def field_requests(doc: dict, base: Baseline, case: FieldCase) -> list[tuple[str
     op = base.op
     if case.location in ("path", "query"):
         valid = (base.path_values if case.location == "path" else base.query).get(case.name)
+        # the rest of the request stays valid, its body included: an answer may come after the body's checks
+        ctype, body = next(iter(base.bodies.items()), (None, None))
         found = [
-            (kind, base.request(**{case.location: {case.name: value}}), param_answers(doc, op, case.name, value))
+            (
+                kind,
+                base.request(ctype, body, **{case.location: {case.name: value}}),
+                param_answers(doc, op, case.name, value),
+            )
             for kind, value in violations(doc, schema, valid, "text", in_path=case.location == "path")
         ]
         if required and case.location == "query":
-            found.append(("missing", base.request(query={case.name: None}), param_answers(doc, op, case.name, "")))
+            missing = base.request(ctype, body, query={case.name: None})
+            found.append(("missing", missing, param_answers(doc, op, case.name, "")))
         return found
     if case.location not in base.bodies:
         pytest.fail(f"{base.op.label}: the spec has no valid {case.location} example to break `{case.name}` in")

@@ -52,6 +52,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="[API=]URL the target delivers webhooks/callbacks to; the suite listens there",
     )
     group.addoption(
+        "--clauses",
+        action="append",
+        default=[],
+        help="run only the checks that exercise these ruling clauses (`R9`, `R24.3`; repeatable)",
+    )
+    group.addoption(
         "--reference-fixtures",
         action="store_true",
         help="the target is the reference server with the spec's demo fixtures (their stated outcomes hold)",
@@ -230,6 +236,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         marker = metafunc.definition.get_closest_marker("apis")
         wanted = [a for a in _selected(metafunc.config) if marker is None or a in marker.args]
         metafunc.parametrize("api", wanted, ids=wanted)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--clauses R9`: keep the checks that name a clause of R9 (or exactly `R24.3`)."""
+    wanted = [w for value in config.getoption("--clauses") or [] for w in value.split(",") if w]
+    if not wanted:
+        return
+    kept, dropped = [], []
+    for item in items:
+        names = {c for marker in item.iter_markers("clauses") for c in marker.args}
+        hit = any(c == w or c.startswith(w + ".") for c in names for w in wanted)
+        (kept if hit else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def pytest_configure(config: pytest.Config) -> None:

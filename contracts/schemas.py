@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema
 
-from apicontract.specs.walk import merged
+from apicontract.specs.walk import Operation, deref, merged
 
 KEEP = ("enum", "const", "default", "examples")  # values, not schemas: copied as they are
 
@@ -49,3 +49,9 @@ def is_valid(doc: dict, schema: Any, value: Any) -> bool:
 def first_error(doc: dict, schema: Any, value: Any) -> str | None:
     error = next(iter(validator(doc, schema).iter_errors(value)), None)
     return None if error is None else f"{'/'.join(map(str, error.absolute_path)) or 'body'}: {error.message}"
+
+
+def media_schema(doc: dict, op: Operation, content_type: str) -> dict:
+    """An operation's request body schema for one media type, inlined (empty when it takes none)."""
+    body = deref(doc, op.node.get("requestBody")) or {}
+    return inline(doc, ((body.get("content") or {}).get(content_type) or {}).get("schema") or {})

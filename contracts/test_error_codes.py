@@ -54,6 +54,33 @@ class ErrorCodes:
 
     api: str
 
+    @pytest.mark.clauses(
+        "R2.2",
+        "R5.1",
+        "R5.5",
+        "R5a.1",
+        "R5c.1",
+        "R5c.2",
+        "R7.2",
+        "R10.1",
+        "R10.3",
+        "R12.1",
+        "R14.1",
+        "R14.2",
+        "R17a.1",
+        "R20.1",
+        "R20.2",
+        "R21.1",
+        "R21.2",
+        "R23.2",
+        "R23a.3",
+        "R23a.4",
+        "R24.1",
+        "R24.5",
+        "R25.9",
+        "R26.1",
+        "R26.2",
+    )
     def test_invalid_field_answers_its_code(self, target: Target, field_case: FieldCase, client):
         """A request valid but for one field answers that field's `x-error-code`, at the status that lists it
         (or another answer the spec lists as conforming for that value: R5, R5c, R23a, R24)."""
@@ -68,6 +95,9 @@ class ErrorCodes:
             codes = " or ".join(code for _, code in answers)
             expect(target, op, raw, client, answers, f"{where} `{field_case.name}` {kind} -> {codes}")
 
+    @pytest.mark.clauses(
+        "R5.1", "R5.3", "R5.4", "R5.6", "R5.7", "R5.8", "R10.2", "R17.1", "R19.2", "R23a.1", "R23a.2", "R23a.3", "R25.7"
+    )
     def test_malformed_body_answers_its_code(self, target: Target, body_case: BodyCase, client):
         """A body that is unparseable, not an object, unknown-keyed, missing, unlisted or too large answers
         what `x-body-errors`, the root schema's code or the operation's 413/415 code say."""
@@ -83,6 +113,7 @@ class ErrorCodes:
 per_api.copies(ErrorCodes, globals())
 
 
+@pytest.mark.clauses("R5.2", "R5a.1")
 def test_unknown_path_answers_route_404(target: Target, client):
     """R5: a path no operation has answers `x-route-errors` 404; without credentials 401 comes first (R5a)."""
     doc = target.doc
@@ -101,6 +132,7 @@ def test_unknown_path_answers_route_404(target: Target, client):
     expect(target, op, raw, client, unauthorized, what, authenticated=False, label=label)
 
 
+@pytest.mark.clauses("R5.2")
 def test_wrong_method_answers_route_405(target: Target, client):
     """R5: a method the path does not take answers `x-route-errors` 405, on every path."""
     doc = target.doc

@@ -35,6 +35,7 @@ def expect_code(target: Target, op, response: httpx.Response, status: int, check
         )
 
 
+@pytest.mark.clauses("R3.1", "R3.2", "R3.3", "R18.3")
 @pytest.mark.parametrize("how", ["without credentials", "with wrong credentials"])
 def test_every_operation_requires_authentication(target: Target, client, how):
     """R3: no or wrong credentials answer 401 with the documented body, on every operation."""
@@ -45,6 +46,7 @@ def test_every_operation_requires_authentication(target: Target, client, how):
         expect_code(target, op, response, 401, f"authentication required ({how})", request.curl(target, headers))
 
 
+@pytest.mark.clauses("R3.4", "R8.4")
 def test_another_accounts_sim_is_forbidden_on_every_operation(target: Target, client):
     """R8: valid credentials for a SIM of another account's inventory answer 403 on every operation."""
     if target.second is None:
@@ -65,6 +67,7 @@ def test_another_accounts_sim_is_forbidden_on_every_operation(target: Target, cl
     assert checked, "no operation addresses a SIM"
 
 
+@pytest.mark.clauses("R23.4")
 @pytest.mark.apis("cpaas")
 def test_cpaas_header_and_query_authentication_both_work(target: Target, client):
     """R23: the access key works as header and as query parameter; when both are sent, the header decides."""
@@ -87,6 +90,7 @@ def test_cpaas_header_and_query_authentication_both_work(target: Target, client)
             )
 
 
+@pytest.mark.clauses("R23.3")
 @pytest.mark.apis("cpaas")
 def test_cpaas_another_accounts_media_is_not_found(target: Target, client):
     """R23: another account's media id answers 404 like an unknown one, never its content: a folder the
@@ -117,6 +121,7 @@ def test_cpaas_another_accounts_media_is_not_found(target: Target, client):
         client.delete(target.url(f"/media/{media_id}"), headers=target.headers())
 
 
+@pytest.mark.clauses("R6.1")
 def test_https_when_required(target: Target):
     """R6: the sources serve HTTPS only; with --require-https a plain-HTTP target is a violation."""
     if not target.require_https:

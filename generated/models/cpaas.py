@@ -316,7 +316,7 @@ class ActivateResponse(BaseModel):
     """
     Always `ok` on success.
     """
-    requestId: str = Field(..., pattern='^[0-9a-f]{32}$')
+    requestId: str = Field(..., pattern='^[0-9a-fA-F]{32}$')
     """
     The identifier of this activation request, 32 lowercase hexadecimal characters (R26).
     """

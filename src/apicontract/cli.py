@@ -272,6 +272,10 @@ def check(
     select: Annotated[
         str | None, typer.Option("-k", help="Run only checks matching this pytest -k expression.")
     ] = None,
+    clause: Annotated[
+        list[str] | None,
+        typer.Option("--clause", help="Run only the checks of a ruling clause (R9, R24.3; repeatable)."),
+    ] = None,
     root: RootOption = None,
 ) -> None:
     """Check an implementation (by default the embedded reference server) against the contract."""
@@ -343,6 +347,7 @@ def check(
         select=select,
         target_file=target,
         baseline=baseline,
+        clauses=list(clause or []),
     )
     try:
         code = run_check(options, out)

@@ -40,6 +40,7 @@ class CheckOptions:
     select: str | None = None  # a pytest -k expression, to run part of the suite
     target_file: Path | None = None
     baseline: Path | None = None  # known violations: recorded by a first run, then only new ones fail
+    clauses: list[str] = field(default_factory=list)  # run only the checks of these ruling clauses
     reference: bool = False  # the target is the reference server with the spec's demo fixtures
 
 
@@ -111,6 +112,8 @@ def pytest_args(options: CheckOptions) -> list[str]:
         args += ["-n", str(options.workers)]
     if options.select:
         args += ["-k", options.select]
+    for clause in options.clauses:
+        args += ["--clauses", clause]
     return args
 
 
@@ -135,7 +138,7 @@ def write_baseline(path: Path, violations: list) -> None:
 def run_check(options: CheckOptions, console: Console) -> int:
     embedded = None
     try:
-        if not options.base_urls:
+        if not options.base_urls and options.target_file is None:
             embedded = _start_embedded(options)
             console.print(f"checking the embedded reference server at {embedded.base_url}", highlight=False)
         preflight(options, console)

@@ -17,8 +17,9 @@ from apicontract.server.app import ReferenceServer, ServerConfig
 
 
 class EmbeddedServer:
-    def __init__(self, config: ServerConfig, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, config: ServerConfig, host: str = "127.0.0.1", port: int = 0, wrap=None):
         self.config = config
+        self.wrap = wrap  # an ASGI middleware factory around the server (a gateway, a proxy), or None
         self.host = host
         self.port = port
         self.app: ReferenceServer | None = None
@@ -39,7 +40,8 @@ class EmbeddedServer:
         sock.bind((self.host, self.port))
         sock.listen(2048)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", access_log=False)
+        served = self.wrap(self.app) if self.wrap else self.app
+        config = uvicorn.Config(served, log_level="warning", lifespan="on", access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
