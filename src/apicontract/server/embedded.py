@@ -14,13 +14,17 @@ from types import TracebackType
 import uvicorn
 
 from apicontract.server.app import ReferenceServer, ServerConfig
+from apicontract.server.connections import Connections, uvicorn_settings
 
 
 class EmbeddedServer:
-    def __init__(self, config: ServerConfig, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self, config: ServerConfig, host: str = "127.0.0.1", port: int = 0, max_connections: int | None = None
+    ):
         self.config = config
         self.host = host
         self.port = port
+        self.max_connections = max_connections  # default: the process's descriptor limit, less a reserve
         self.app: ReferenceServer | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -39,7 +43,8 @@ class EmbeddedServer:
         sock.bind((self.host, self.port))
         sock.listen(2048)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", access_log=False)
+        connections = Connections(self.max_connections)
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", **uvicorn_settings(self.app, connections))
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()

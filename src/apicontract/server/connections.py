@@ -1,0 +1,221 @@
+"""The HTTP layer: uvicorn and its httptools protocol, held to the spec's limits before any API sees a request.
+
+uvicorn gives a keep-alive timeout (`timeout_keep_alive`, used here as the spec's `x-timeouts.idle`) and
+takes its protocol class as a setting. What it does not do, this subclass of its httptools protocol adds:
+
+- **Head size** (`x-max-header-bytes`): bytes are fed to the parser only up to the limit while a request's
+  headers are incomplete; past it the request is answered 431 and never parsed further. (httptools joins a
+  header value chunk by chunk, so an unbounded header costs quadratic time and all its bytes in memory.)
+- **Header count** (`x-max-header-count`): 431 at the header past the limit.
+- **Time** (`x-timeouts`): a connection is also closed when its first request does not begin within the
+  idle time (uvicorn starts that clock only after a first response); headers must be complete within
+  `header` seconds of their first byte, else 408. (The body's time is the API's, see `api.read_body`.)
+- **Connections**: the process keeps its connections below its file-descriptor limit. At the cap, a new
+  connection is admitted by closing the one that has waited longest on its client (idle, or still
+  sending its request); a request the server is working on is never closed. So hostile clients holding
+  connections open cannot lock a new client out.
+- **Answers in the API's shape**: malformed framing (uvicorn answers a text/plain 400 itself), a head too
+  large, headers too slow: `x-http-errors`, JSON in the shape of the API the request's path names.
+  After answering, the server reads and drops what the client still sends for a moment before closing
+  (a close with unread input resets the connection, and the client could lose the answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+from typing import Any, ClassVar
+
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from apicontract.server.contract import Answer, Limits
+
+RESERVED_DESCRIPTORS = 128  # kept free of client connections: SQLite, media files, webhook deliveries, listeners
+LINGER_SECONDS = 1.0  # after a refusal: how long what the client still sends is read and dropped
+LINGER_BYTES = 1 << 20  # ... and how much of it
+
+
+class HeadRefused(Exception):
+    """Raised from a parser callback to stop parsing a request head that breaks a limit."""
+
+
+def connection_cap() -> int:
+    """How many client connections this process keeps open at most: its descriptor limit, less a reserve."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 20
+    return max(16, soft - RESERVED_DESCRIPTORS)
+
+
+class Connections:
+    """Every open connection of the process (all listeners), least recently active first."""
+
+    def __init__(self, cap: int | None = None):
+        self.cap = cap if cap is not None else connection_cap()
+        self.order: dict[GuardedProtocol, None] = {}  # insertion order is activity order
+        self.evicted = 0
+
+    def admit(self, connection: GuardedProtocol) -> bool:
+        """Take a new connection; at the cap, close the one waiting longest on its client to make room."""
+        if len(self.order) >= self.cap:
+            victim = next((c for c in self.order if c.waiting_on_client()), None)
+            if victim is None:  # every connection has a request the server is working on
+                return False
+            self.leave(victim)
+            victim.evict()
+            self.evicted += 1
+        self.order[connection] = None
+        return True
+
+    def touch(self, connection: GuardedProtocol) -> None:
+        if connection in self.order:
+            del self.order[connection]
+            self.order[connection] = None
+
+    def leave(self, connection: GuardedProtocol) -> None:
+        self.order.pop(connection, None)
+
+
+class GuardedProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the limits above; `protocol_for` binds it to an app."""
+
+    site: ClassVar[Any]  # the ASGI app: `limits_for(target)`, `http_error(status, target)`, `lenient_limits()`
+    lenient: ClassVar[Limits]  # the most lenient limits among the APIs this listener serves
+    registry: ClassVar[Connections]  # (uvicorn's own `connections` is its server's set)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.url = b""
+        self._head_bytes = 0  # bytes fed to the parser for the current request's head
+        self._head_done = False
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._refusal: int | None = None  # the status a parser callback refused the head with
+        self._lingering = False
+        self._dropped = 0
+
+    # --- connections --------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if not self.registry.admit(self):
+            transport.close()
+            return
+        # uvicorn starts the keep-alive clock only after a response: a connection that never sends a
+        # request would be held for ever
+        self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.registry.leave(self)
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
+    def waiting_on_client(self) -> bool:
+        """Idle, or still receiving a request (head or body): closing it loses no work of the server's."""
+        cycle = self.cycle
+        return cycle is None or cycle.response_complete or cycle.more_body
+
+    def evict(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    # --- the request head ---------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            self._dropped += len(data)
+            if self._dropped > LINGER_BYTES:
+                self.transport.close()
+            return
+        self.registry.touch(self)
+        limit = self.lenient.header_bytes
+        while data and not self._lingering and not self.transport.is_closing():
+            if self._head_done:  # body bytes (and whatever follows them) go to the parser as they come
+                super().data_received(data)
+                return
+            if self._head_bytes == 0:
+                self._start_head_timer()
+            piece, data = data[: limit - self._head_bytes + 1], data[limit - self._head_bytes + 1 :]
+            self._head_bytes += len(piece)
+            super().data_received(piece)
+            if not self._head_done and self._head_bytes > limit:
+                self.refuse(431)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._refusal = None
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if len(self.headers) >= self.lenient.header_count:
+            self._refusal = 431
+            raise HeadRefused
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._head_done = True
+        self._stop_head_timer()
+        limits = self.site.limits_for(self.url)
+        if limits is not None:
+            size = len(self.url) + sum(len(name) + len(value) for name, value in self.headers)
+            if size > limits.header_bytes or len(self.headers) > limits.header_count:
+                self._refusal = 431
+                raise HeadRefused
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._head_done = False
+        self._head_bytes = 0
+
+    def _start_head_timer(self) -> None:
+        self._stop_head_timer()
+        self._head_timer = self.loop.call_later(self.lenient.header_seconds, self.refuse, 408)
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    # --- answers of the HTTP layer ------------------------------------------------------------------
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request the parser refused (malformed framing, or a limit raised above)."""
+        self.refuse(self._refusal or 400)
+
+    def refuse(self, status: int) -> None:
+        """Answer `x-http-errors[status]` in the shape of the API the request names, then close."""
+        if self._lingering or self.transport.is_closing():
+            return
+        self._lingering = True
+        self._stop_head_timer()
+        self._unset_keepalive_if_required()
+        answer: Answer = self.site.http_error(status, self.url)
+        head = [STATUS_LINE[answer.status], b"content-type: ", answer.content_type, b"\r\n"]
+        head += [b"content-length: ", str(len(answer.body)).encode(), b"\r\n"]
+        for name, value in answer.headers:
+            if name not in (b"connection", b"content-length", b"content-type"):
+                head += [name, b": ", value, b"\r\n"]
+        self.transport.write(b"".join([*head, b"connection: close\r\n\r\n", answer.body]))
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+
+def protocol_for(site: Any, connections: Connections) -> type[GuardedProtocol]:
+    """The protocol class for one listener serving `site` (a ReferenceServer, or one API at a port's root)."""
+    return type(
+        "GuardedProtocol",
+        (GuardedProtocol,),
+        {"site": site, "lenient": site.lenient_limits(), "registry": connections},
+    )
+
+
+def uvicorn_settings(site: Any, connections: Connections) -> dict[str, Any]:
+    """What a uvicorn.Config needs to serve `site` with the limits above (keyword arguments)."""
+    lenient = site.lenient_limits()
+    return {
+        "http": protocol_for(site, connections),
+        "ws": "none",  # no WebSocket upgrades: none of the APIs has one
+        "timeout_keep_alive": lenient.idle_seconds,
+        "server_header": False,
+        "access_log": False,
+    }
