@@ -11,9 +11,9 @@ takes its protocol class as a setting. What it does not do, this subclass of its
   idle time (uvicorn starts that clock only after a first response); headers must be complete within
   `header` seconds of their first byte, else 408. (The body's time is the API's, see `api.read_body`.)
 - **Connections**: the process keeps its connections below its file-descriptor limit. At the cap, a new
-  connection is admitted by closing the one that has waited longest on its client (idle, or still
-  sending its request); a request the server is working on is never closed. So hostile clients holding
-  connections open cannot lock a new client out.
+  connection is admitted by closing the one that has waited longest on its client (idle, still sending
+  its request, or not reading its answer); a request the server is working on is never closed. So
+  hostile clients holding connections open cannot lock a new client out.
 - **Answers in the API's shape**: malformed framing (uvicorn answers a text/plain 400 itself), a head too
   large, headers too slow: `x-http-errors`, JSON in the shape of the API the request's path names.
   After answering, the server reads and drops what the client still sends for a moment before closing
@@ -110,9 +110,10 @@ class GuardedProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def waiting_on_client(self) -> bool:
-        """Idle, or still receiving a request (head or body): closing it loses no work of the server's."""
+        """Idle, still receiving a request (head or body), or stuck on a client that does not read its answer:
+        closing it loses no work of the server's."""
         cycle = self.cycle
-        return cycle is None or cycle.response_complete or cycle.more_body
+        return cycle is None or cycle.response_complete or cycle.more_body or self.flow.write_paused
 
     def evict(self) -> None:
         if not self.transport.is_closing():
