@@ -102,7 +102,9 @@ class Serve:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    server = Serve(tmp_path_factory.mktemp("hostile"), "--time-scale", "0")
+    cpaas_port = free_port()
+    server = Serve(tmp_path_factory.mktemp("hostile"), "--time-scale", "0", "--api-port", f"cpaas={cpaas_port}")
+    server.cpaas_port = cpaas_port
     yield server
     server.stop()
 
@@ -291,6 +293,10 @@ def test_framing_refused_before_any_api_is_json_too(served):
     status, headers, body = raw(served.port, b"NOT HTTP AT ALL\r\n\r\n")
     assert (status, headers["content-type"]) == (400, "application/json")
     assert "error" in json.loads(body) and headers["x-apicontract-internal"]
+    # on an API's own port, the API is known even when the request is not
+    assert answer_of(raw(served.cpaas_port, b"NOT HTTP AT ALL\r\n\r\n")) == (400, {"status": "invalidDataError"})
+    too_many = b"GET /balance HTTP/1.1\r\n" + b"X-A: b\r\n" * 101 + b"\r\n"
+    assert answer_of(raw(served.cpaas_port, too_many)) == (431, {"status": "invalidDataError"})
 
 
 def test_two_credentials_are_refused_not_resolved_by_order(served):
@@ -302,6 +308,10 @@ def test_two_credentials_are_refused_not_resolved_by_order(served):
     both = f"GET /sim-v1/sim/{UUID} HTTP/1.1\r\nHost: x\r\nAuthorization: {SIM_V1_AUTH}\r\nAuthorization: {SIM_V1_AUTH}"
     status, headers, _ = raw(served.port, (both + "\r\n\r\n").encode())
     assert (status, headers["www-authenticate"]) == (401, 'Basic realm="sim-v1"')
+    twice = request("GET", "/cpaas/balance", CPAAS).replace(
+        b"\r\n\r\n", f"\r\nX-Authorization: {ACCESS}\r\n\r\n".encode()
+    )
+    assert answer_of(raw(served.port, twice)) == (401, {"status": "invalidAccessKeyError"})
     key = ACCESS.replace(" ", "%20")
     twice = request("GET", f"/cpaas/balance?X-Authorization={key}&X-Authorization=AccessKey%20other")
     assert answer_of(raw(served.port, twice)) == (401, {"status": "invalidAccessKeyError"})
