@@ -126,8 +126,15 @@ class ReferenceServer:
 
     def lenient_limits(self) -> Limits:
         """Each limit at its most lenient among the served APIs: what holds before a request names its API."""
+        return self._combined(max)
+
+    def strict_limits(self) -> Limits:
+        """Each limit at its strictest among the served APIs: within these, no API's limit can be passed."""
+        return self._combined(min)
+
+    def _combined(self, pick: Any) -> Limits:
         every = [api.compiled.limits for api in self.apis.values()]
-        return Limits(**{f.name: max(getattr(lim, f.name) for lim in every) for f in dataclasses.fields(Limits)})
+        return Limits(**{f.name: pick(getattr(lim, f.name) for lim in every) for f in dataclasses.fields(Limits)})
 
     def http_error(self, status: int, target: bytes) -> Answer:
         """`x-http-errors[status]` of the API the target names; for no API, the server's own JSON."""

@@ -6,7 +6,8 @@ takes its protocol class as a setting. What it does not do, this subclass of its
 - **Head size** (`x-max-header-bytes`): bytes are fed to the parser only up to the limit while a request's
   headers are incomplete; past it the request is answered 431 and never parsed further. (httptools joins a
   header value chunk by chunk, so an unbounded header costs quadratic time and all its bytes in memory.)
-- **Header count** (`x-max-header-count`): 431 at the header past the limit.
+- **Header count** (`x-max-header-count`): 431 once the headers are in (the byte limit bounds how many
+  can come before that).
 - **Time** (`x-timeouts`): a connection is also closed when its first request does not begin within the
   idle time (uvicorn starts that clock only after a first response); headers must be complete within
   `header` seconds of their first byte, else 408. (The body's time is the API's, see `api.read_body`.)
@@ -33,6 +34,7 @@ from apicontract.server.contract import Answer, Limits
 RESERVED_DESCRIPTORS = 128  # kept free of client connections: SQLite, media files, webhook deliveries, listeners
 LINGER_SECONDS = 1.0  # after a refusal: how long what the client still sends is read and dropped
 LINGER_BYTES = 1 << 20  # ... and how much of it
+SWEEP_SECONDS = 0.25  # how often heads are checked against x-timeouts.header (one timer per process, not per request)
 
 
 class HeadRefused(Exception):
@@ -54,6 +56,7 @@ class Connections:
         self.cap = cap if cap is not None else connection_cap()
         self.order: dict[GuardedProtocol, None] = {}  # insertion order is activity order
         self.evicted = 0
+        self._sweeper: asyncio.TimerHandle | None = None
 
     def admit(self, connection: GuardedProtocol) -> bool:
         """Take a new connection; at the cap, close the one waiting longest on its client to make room."""
@@ -65,7 +68,16 @@ class Connections:
             victim.evict()
             self.evicted += 1
         self.order[connection] = None
+        if self._sweeper is None:
+            self._sweeper = connection.loop.call_later(SWEEP_SECONDS, self._sweep, connection.loop)
         return True
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Refuse the heads that have taken too long (408); runs while there are connections."""
+        now = loop.time()
+        for connection in list(self.order):
+            connection.check_head(now)
+        self._sweeper = loop.call_later(SWEEP_SECONDS, self._sweep, loop) if self.order else None
 
     def touch(self, connection: GuardedProtocol) -> None:
         if connection in self.order:
@@ -79,8 +91,9 @@ class Connections:
 class GuardedProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the limits above; `protocol_for` binds it to an app."""
 
-    site: ClassVar[Any]  # the ASGI app: `limits_for(target)`, `http_error(status, target)`, `lenient_limits()`
+    site: ClassVar[Any]  # the ASGI app: limits_for(target), http_error(status, target), lenient_/strict_limits()
     lenient: ClassVar[Limits]  # the most lenient limits among the APIs this listener serves
+    strict: ClassVar[Limits]  # ... and the strictest
     registry: ClassVar[Connections]  # (uvicorn's own `connections` is its server's set)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -88,8 +101,8 @@ class GuardedProtocol(HttpToolsProtocol):
         self.url = b""
         self._head_bytes = 0  # bytes fed to the parser for the current request's head
         self._head_done = False
-        self._head_timer: asyncio.TimerHandle | None = None
-        self._refusal: int | None = None  # the status a parser callback refused the head with
+        self._head_started: float | None = None  # the loop's time at the first byte of an incomplete head
+        self._refusal: int | None = None  # the status a parser callback refused the head with (it then closes)
         self._lingering = False
         self._dropped = 0
 
@@ -106,7 +119,6 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.registry.leave(self)
-        self._stop_head_timer()
         super().connection_lost(exc)
 
     def waiting_on_client(self) -> bool:
@@ -134,30 +146,23 @@ class GuardedProtocol(HttpToolsProtocol):
                 super().data_received(data)
                 return
             if self._head_bytes == 0:
-                self._start_head_timer()
+                self._head_started = self.loop.time()
             piece, data = data[: limit - self._head_bytes + 1], data[limit - self._head_bytes + 1 :]
             self._head_bytes += len(piece)
             super().data_received(piece)
             if not self._head_done and self._head_bytes > limit:
                 self.refuse(431)
 
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._refusal = None
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if len(self.headers) >= self.lenient.header_count:
-            self._refusal = 431
-            raise HeadRefused
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
+        """Past the raw byte guard: the header count, and the limits of the API the path names (checked only
+        when the head is past the strictest API's, which an ordinary request never is)."""
         self._head_done = True
-        self._stop_head_timer()
-        limits = self.site.limits_for(self.url)
-        if limits is not None:
+        self._head_started = None
+        count = len(self.headers)
+        if count > self.strict.header_count or self._head_bytes > self.strict.header_bytes:
+            limits = self.site.limits_for(self.url) or self.lenient
             size = len(self.url) + sum(len(name) + len(value) for name, value in self.headers)
-            if size > limits.header_bytes or len(self.headers) > limits.header_count:
+            if size > limits.header_bytes or count > limits.header_count:
                 self._refusal = 431
                 raise HeadRefused
         super().on_headers_complete()
@@ -167,14 +172,10 @@ class GuardedProtocol(HttpToolsProtocol):
         self._head_done = False
         self._head_bytes = 0
 
-    def _start_head_timer(self) -> None:
-        self._stop_head_timer()
-        self._head_timer = self.loop.call_later(self.lenient.header_seconds, self.refuse, 408)
-
-    def _stop_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+    def check_head(self, now: float) -> None:
+        """408 if the current request's headers began longer than `x-timeouts.header` ago (the sweep's check)."""
+        if self._head_started is not None and now - self._head_started > self.lenient.header_seconds:
+            self.refuse(408)
 
     # --- answers of the HTTP layer ------------------------------------------------------------------
 
@@ -187,7 +188,7 @@ class GuardedProtocol(HttpToolsProtocol):
         if self._lingering or self.transport.is_closing():
             return
         self._lingering = True
-        self._stop_head_timer()
+        self._head_started = None
         self._unset_keepalive_if_required()
         answer: Answer = self.site.http_error(status, self.url)
         head = [STATUS_LINE[answer.status], b"content-type: ", answer.content_type, b"\r\n"]
@@ -206,7 +207,7 @@ def protocol_for(site: Any, connections: Connections) -> type[GuardedProtocol]:
     return type(
         "GuardedProtocol",
         (GuardedProtocol,),
-        {"site": site, "lenient": site.lenient_limits(), "registry": connections},
+        {"site": site, "lenient": site.lenient_limits(), "strict": site.strict_limits(), "registry": connections},
     )
 
 

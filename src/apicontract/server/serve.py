@@ -72,6 +72,9 @@ class PrefixedRoot:
     def lenient_limits(self) -> Limits:
         return self.app.limits_for(self.prefix.encode()) or self.app.lenient_limits()
 
+    def strict_limits(self) -> Limits:
+        return self.app.limits_for(self.prefix.encode()) or self.app.strict_limits()
+
     def http_error(self, status: int, target: bytes) -> Answer:
         return self.app.http_error(status, self.prefix.encode() + target)
 
