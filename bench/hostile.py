@@ -11,16 +11,22 @@ loopback as a hostile client would:
   cut          bodies cut short by a disconnect (sim-v1 update, cpaas upload); whether state changed
   connections  the server limited to 1,024 file descriptors; 1,100 idle connections held, then a client;
                whether it is served, and how fast
+  keepalive    the same limit; 1,024 keep-alive clients asking every ~100 ms for 10 s (reconnecting once
+               when their idle connection was closed); failures, timeouts, p50/p99
 
-Usage: python bench/hostile.py [--only SCENARIO ...]; writes bench/results/hostile.json.
+Usage: python bench/hostile.py [--only SCENARIO ...] [--server-root CHECKOUT]; writes bench/results/hostile.json.
+`--server-root` attacks another checkout's server (its `src/` and `spec/`), e.g. an older commit's, for a
+"before" figure: `git worktree add /tmp/before <commit>`, then `--server-root /tmp/before`.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
+import random
 import resource
 import secrets
 import shutil
@@ -34,6 +40,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SERVER_ROOT = ROOT  # the checkout whose server is attacked (--server-root: e.g. an older commit, for "before")
 SIM_V2 = {"Authorization": "YOUR-API-KEY"}
 CPAAS_KEY = "AccessKey d8ac9959r12b43545da9034"
 V1_BASIC = "Basic " + __import__("base64").b64encode(b"sim-v1-demo-key-one:sim-v1-demo-secret-one").decode()
@@ -64,7 +71,7 @@ class Server:
                 "apicontract",
                 "serve",
                 "--root",
-                str(ROOT),
+                str(SERVER_ROOT),
                 "--port",
                 str(self.port),
                 "--data-dir",
@@ -76,6 +83,7 @@ class Server:
             stderr=subprocess.DEVNULL,
             preexec_fn=limit,
             start_new_session=True,
+            env={**os.environ, "PYTHONPATH": str(SERVER_ROOT / "src")},  # that checkout's server code
         )
         deadline = time.monotonic() + 60
         while True:
@@ -249,19 +257,24 @@ def huge_header(mib: int) -> list[bytes]:
     return [head, *([chunk] * (mib * 16)), b"\r\n\r\n"]
 
 
-def attack_while_probing(server: Server, attacks: list[bytes | list[bytes]]) -> dict:
+def attack_while_probing(server: Server, attack: bytes | list[bytes], attackers: int, seconds: float) -> dict:
+    """`attackers` threads send `attack` again and again for `seconds` (each at least once) while the prober
+    asks another API every 20 ms; the prober's latencies in that window."""
     prober = Prober(server.port)
     prober.start()
     time.sleep(0.3)
     results: list[tuple[int | None, float]] = []
-
-    def attack(data: bytes | list[bytes]) -> None:
-        started = time.monotonic()
-        status = request(server.port, data, timeout=120)[0]
-        results.append((status, time.monotonic() - started))
-
     start = time.monotonic()
-    threads = [threading.Thread(target=attack, args=(a,)) for a in attacks]
+
+    def attacker() -> None:
+        while True:
+            started = time.monotonic()
+            status = request(server.port, attack, timeout=120)[0]
+            results.append((status, time.monotonic() - started))
+            if time.monotonic() - start > seconds:
+                return
+
+    threads = [threading.Thread(target=attacker) for _ in range(attackers)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -270,13 +283,19 @@ def attack_while_probing(server: Server, attacks: list[bytes | list[bytes]]) -> 
     time.sleep(0.3)
     prober.stop.set()
     prober.join()
-    during = [(t, s, st) for t, s, st in prober.samples if start <= t <= end]
+    during = sorted(s for t, s, _ in prober.samples if start <= t <= end)
+    statuses: dict[str, int] = {}
+    for status, _ in results:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
     return {
-        "attacks": len(attacks),
-        "attack_statuses": sorted(str(s) for s, _ in results),
-        "attack_seconds": round(max(t for _, t in results), 2),
-        "probes_during": len(during),
-        "probe_failures": sum(1 for *_, st in during if st != 200),
+        "attackers": attackers,
+        "attacks_sent": len(results),
+        "attack_statuses": statuses,
+        "slowest_attack_seconds": round(max(t for _, t in results), 2),
+        "window_seconds": round(end - start, 1),
+        "probes": len(during),
+        "probe_failures": sum(1 for t, _, st in prober.samples if start <= t <= end and st != 200),
+        "median_unrelated_ms": round(during[len(during) // 2] * 1000, 1) if during else None,
         "worst_unrelated_ms": round(prober.worst_between(start, end) * 1000, 1),
     }
 
@@ -284,11 +303,11 @@ def attack_while_probing(server: Server, attacks: list[bytes | list[bytes]]) -> 
 def stall() -> dict:
     server = Server()
     try:
-        bombs = attack_while_probing(server, [multipart_bomb(150_000) for _ in range(4)])
-        header = attack_while_probing(server, [huge_header(64)])
+        bombs = attack_while_probing(server, multipart_bomb(150_000), attackers=4, seconds=5)
+        header = attack_while_probing(server, huge_header(64), attackers=1, seconds=5)
     finally:
         server.stop()
-    return {"multipart_bombs": bombs, "header_64_mib": header}
+    return {"multipart_bombs_150000_parts": bombs, "header_64_mib": header}
 
 
 # --- errors ----------------------------------------------------------------------------------------------
@@ -501,14 +520,96 @@ def connections() -> dict:
     }
 
 
-SCENARIOS = {"memory": memory, "stall": stall, "errors": errors, "cut": cut, "connections": connections}
+def keepalive() -> dict:
+    """1,024 keep-alive clients against a server limited to 1,024 descriptors, each asking every ~100 ms for
+    10 s; a client whose idle connection was closed reconnects and asks again, as HTTP clients do."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 4096:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+    server = Server(nofile=1024)
+    latencies: list[float] = []
+    failures = {"after_retry": 0, "timeouts": 0, "reconnects": 0}
+
+    async def ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
+        writer.write(PROBE)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+        )
+        await reader.readexactly(length)
+        return int(head.split()[1])
+
+    async def client(stop: float, rng: random.Random) -> None:
+        streams = None
+        while time.monotonic() < stop:
+            started = time.monotonic()
+            for attempt in (1, 2):
+                try:
+                    if streams is None:
+                        streams = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", server.port), 10)
+                    status = await asyncio.wait_for(ask(*streams), 10)
+                except TimeoutError:
+                    failures["timeouts"] += 1
+                    streams = None
+                    break
+                except (OSError, asyncio.IncompleteReadError, ValueError, StopIteration):
+                    if streams is not None:
+                        streams[1].close()
+                    streams = None
+                    if attempt == 2:
+                        failures["after_retry"] += 1
+                    else:
+                        failures["reconnects"] += 1
+                    continue
+                if status == 200:
+                    latencies.append(time.monotonic() - started)
+                break
+            await asyncio.sleep(rng.uniform(0.05, 0.15))
+        if streams is not None:
+            streams[1].close()
+
+    async def run() -> None:
+        stop = time.monotonic() + 10
+        await asyncio.gather(*(client(stop, random.Random(n)) for n in range(1024)))
+
+    try:
+        asyncio.run(run())
+    finally:
+        server.stop()
+    latencies.sort()
+    return {
+        "server_nofile": 1024,
+        "clients": 1024,
+        "answered": len(latencies),
+        "failed_after_a_retry": failures["after_retry"],
+        "timed_out_10s": failures["timeouts"],
+        "reconnects": failures["reconnects"],
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
+        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1) if latencies else None,
+    }
+
+
+SCENARIOS = {
+    "memory": memory,
+    "stall": stall,
+    "errors": errors,
+    "cut": cut,
+    "connections": connections,
+    "keepalive": keepalive,
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=sorted(SCENARIOS), help="run only these scenarios")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "hostile.json")
+    parser.add_argument(
+        "--server-root", type=Path, default=ROOT, help="checkout whose server to attack (default: this)"
+    )
     args = parser.parse_args()
+    global SERVER_ROOT
+    SERVER_ROOT = args.server_root.resolve()
     results = {}
     for name, scenario in SCENARIOS.items():
         if args.only and name not in args.only:
