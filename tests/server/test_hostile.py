@@ -319,6 +319,18 @@ def test_two_credentials_are_refused_not_resolved_by_order(served):
     assert answer_of(raw(served.port, header_decides))[0] == 200  # R23: the header decides
 
 
+def test_a_body_too_large_is_413_and_the_rest_of_it_is_not_read_for_ever(served):
+    head = json_request("PUT", f"/sim-v2/sim/{IMSI}", V2, b"").replace(b"Length: 0", b"Length: 1000000000000000")
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+        sock.sendall(head + b"{" + b" " * 65536)
+        assert answer_of(read_response(sock)) == (413, {"message": "payload_too_large"})
+        started = time.monotonic()
+        with pytest.raises(OSError):  # the server stops reading and closes, however much more is sent
+            while time.monotonic() - started < 10:
+                sock.sendall(b" " * 65536)
+        assert time.monotonic() - started < 5
+
+
 # --- memory and stalls -------------------------------------------------------------------------------
 
 

@@ -34,6 +34,7 @@ from apicontract.server.contract import Answer, Limits
 RESERVED_DESCRIPTORS = 128  # kept free of client connections: SQLite, media files, webhook deliveries, listeners
 LINGER_SECONDS = 1.0  # after a refusal: how long what the client still sends is read and dropped
 LINGER_BYTES = 1 << 20  # ... and how much of it
+DISCARD_BYTES = 16 << 20  # the rest of a body answered early (413) is read and dropped up to this, then closed
 SWEEP_SECONDS = 0.25  # how often heads are checked against x-timeouts.header (one timer per process, not per request)
 
 
@@ -105,6 +106,8 @@ class GuardedProtocol(HttpToolsProtocol):
         self._refusal: int | None = None  # the status a parser callback refused the head with (it then closes)
         self._lingering = False
         self._dropped = 0
+        self._discard_left: int | None = None  # answered before its body was all in: what may still be dropped
+        self._discard_until = 0.0
 
     # --- connections --------------------------------------------------------------------------------
 
@@ -143,6 +146,11 @@ class GuardedProtocol(HttpToolsProtocol):
         limit = self.lenient.header_bytes
         while data and not self._lingering and not self.transport.is_closing():
             if self._head_done:  # body bytes (and whatever follows them) go to the parser as they come
+                if self._discard_left is not None:
+                    self._discard_left -= len(data)
+                    if self._discard_left < 0:
+                        self._linger()
+                        return
                 super().data_received(data)
                 return
             if self._head_bytes == 0:
@@ -171,11 +179,29 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_message_complete()
         self._head_done = False
         self._head_bytes = 0
+        self._discard_left = None
+
+    def on_response_complete(self) -> None:
+        cycle = self.cycle
+        super().on_response_complete()
+        if cycle is not None and cycle.more_body and not self.transport.is_closing():
+            # answered before its whole body arrived (413 on its Content-Length). The rest is read and dropped,
+            # so that the connection serves the client's next request, but only so much and so long: a body
+            # of any size would otherwise be read for ever
+            limits = self.site.limits_for(self.url) or self.lenient
+            self._discard_left = DISCARD_BYTES
+            self._discard_until = self.loop.time() + limits.body_seconds
+            declared = dict(cycle.scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and (len(declared) > 12 or int(declared) > DISCARD_BYTES):
+                self._linger()  # more than will ever be read: close now (after the usual moment)
 
     def check_head(self, now: float) -> None:
-        """408 if the current request's headers began longer than `x-timeouts.header` ago (the sweep's check)."""
+        """The sweep's check: 408 if the current request's headers began longer than `x-timeouts.header` ago;
+        closed if the rest of a body answered early is not in by its time."""
         if self._head_started is not None and now - self._head_started > self.lenient.header_seconds:
             self.refuse(408)
+        elif self._discard_left is not None and now > self._discard_until and not self._lingering:
+            self._linger()
 
     # --- answers of the HTTP layer ------------------------------------------------------------------
 
@@ -187,9 +213,9 @@ class GuardedProtocol(HttpToolsProtocol):
         """Answer `x-http-errors[status]` in the shape of the API the request names, then close."""
         if self._lingering or self.transport.is_closing():
             return
-        self._lingering = True
-        self._head_started = None
-        self._unset_keepalive_if_required()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.transport.close()  # a pipelined request is still being answered: no second answer can go
+            return
         answer: Answer = self.site.http_error(status, self.url)
         head = [STATUS_LINE[answer.status], b"content-type: ", answer.content_type, b"\r\n"]
         head += [b"content-length: ", str(len(answer.body)).encode(), b"\r\n"]
@@ -197,6 +223,14 @@ class GuardedProtocol(HttpToolsProtocol):
             if name not in (b"connection", b"content-length", b"content-type"):
                 head += [name, b": ", value, b"\r\n"]
         self.transport.write(b"".join([*head, b"connection: close\r\n\r\n", answer.body]))
+        self._linger()
+
+    def _linger(self) -> None:
+        """Close soon, reading and dropping what the client still sends until then (a close with unread
+        input resets the connection, and the client could lose the answer)."""
+        self._lingering = True
+        self._head_started = None
+        self._unset_keepalive_if_required()
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
