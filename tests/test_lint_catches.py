@@ -146,3 +146,20 @@ def test_open_object_schema_and_undocumented_sibling_code(checkout):
     assert code == 1
     assert "components/schemas/Sim: object schema must state additionalProperties" in text
     assert "POST /sim/{sim}: x-error-code 'voice_wrong' is not among the operation's documented error codes" in text
+
+
+def test_request_limits_must_be_complete_and_answer_api_codes(checkout):
+    def change(doc):
+        del doc["info"]["x-max-json-depth"]
+        del doc["info"]["x-max-multipart-parts"]  # cpaas takes multipart uploads
+        doc["info"]["x-timeouts"]["body"] = 0
+        doc["info"]["x-http-errors"]["431"] = "headersTooLarge"  # not a cpaas status value
+
+    mutate(checkout, "cpaas", change)
+    code, lines = run_lint(checkout, "cpaas")
+    text = "\n".join(lines)
+    assert code == 1
+    assert "x-max-json-depth (a request limit, R5) must be a positive integer" in text
+    assert "x-max-multipart-parts (a request limit, R5) must be a positive integer" in text
+    assert "x-timeouts must give idle, header and body as positive seconds (R5)" in text
+    assert "x-http-errors 431: 'headersTooLarge' is not an error code of the API" in text

@@ -246,16 +246,16 @@ class RepeatFlag(IntEnum):
 
 
 class RepeatCount(RootModel[int]):
-    root: int = Field(..., ge=0, title='RepeatCount')
+    root: int = Field(..., ge=0, le=100, title='RepeatCount')
     """
-    Number of repeats.
+    Number of repeats, at most 100. The source gives no upper bound; the bound keeps an activation from running for ever (R5, R26).
     """
 
 
 class RepeatInterval(RootModel[int]):
-    root: int = Field(..., ge=0, title='RepeatInterval')
+    root: int = Field(..., ge=0, le=86400, title='RepeatInterval')
     """
-    Repeat call interval, in seconds.
+    Repeat call interval, in seconds, at most 86400 (a day). The source gives no upper bound; the bound keeps an activation from running for ever (R5, R26).
     """
 
 

@@ -12,6 +12,9 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
+CACHE_SIZE = 1024  # distinct credentials remembered
+CACHED_CREDENTIAL_BYTES = 256  # longer credentials are decoded each time, never remembered
+
 
 @dataclass(frozen=True)
 class Account:
@@ -63,16 +66,27 @@ class Authenticator:
             if value:
                 self.tokens[value] = account
 
-    def authenticate(self, headers: dict[bytes, bytes], query: list[tuple[str, str]]) -> Account | None:
-        """The account the request's credentials name (memoised per carrier value: decoding is pure)."""
-        key = (
-            tuple(headers.get(name) for name in self._header_carriers),
-            tuple(v for k, v in query if k in self._query_carriers) if query else (),
-        )
+    def authenticate(
+        self, headers: dict[bytes, bytes], query: list[tuple[str, str]], repeated: frozenset[bytes] = frozenset()
+    ) -> Account | None:
+        """The account the request's credentials name, or None (401).
+
+        A credential header sent twice (`repeated`), or a credential query parameter given twice without a
+        header to decide, names no account: the server never picks one of two by their order. Decoding is
+        pure, so answers are memoised, but only for short credentials: a cache keyed by whole header values
+        would grow with every large value a client invents.
+        """
+        if repeated and any(name in repeated for name in self._header_carriers):
+            return None
+        values = tuple(headers.get(name) for name in self._header_carriers)
+        carried = tuple(v for k, v in query if k in self._query_carriers) if query else ()
+        if sum(len(v) for v in values if v is not None) + sum(len(v) for v in carried) > CACHED_CREDENTIAL_BYTES:
+            return self._authenticate(headers, query)
+        key = (values, carried)
         if key in self._known:
             return self._known[key]
         account = self._authenticate(headers, query)
-        if len(self._known) < 1024:
+        if len(self._known) < CACHE_SIZE:
             self._known[key] = account
         return account
 
@@ -89,7 +103,10 @@ class Authenticator:
                     raw = headers.get(name.lower().encode())
                     value = raw.decode("latin-1") if raw is not None else None
                 elif scheme.get("in") == "query":
-                    value = next((v for k, v in query if k == name), None)
+                    given = [v for k, v in query if k == name]
+                    if len(given) > 1:
+                        return None
+                    value = given[0] if given else None
                 else:
                     value = None
                 if value is not None:

@@ -7,7 +7,9 @@ dropping the connection, though the contract tests hold the server to never reac
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +20,10 @@ import jsonschema_rs
 from apicontract.generated import load_bundle, load_models
 from apicontract.paths import Layout
 from apicontract.server.accounts import Account
-from apicontract.server.api import ApiServer, send_internal
+from apicontract.server.api import INTERNAL, ApiServer, send_internal
 from apicontract.server.apis.base import ApiContext
-from apicontract.server.contract import compile_api
-from apicontract.server.delivery import Deliverer
+from apicontract.server.contract import Answer, Limits, compile_api
+from apicontract.server.delivery import MAX_PENDING, Deliverer
 from apicontract.server.store import Store
 from apicontract.specs.yamlfile import SpecFileError, load
 
@@ -63,6 +65,7 @@ class ServerConfig:
     webhook_url: str | None = None
     callback_url: str | None = None
     time_scale: float = 1.0  # multiplies cpaas repeat intervals (0: no waiting)
+    max_pending_events: int = MAX_PENDING  # the delivery queue's cap (webhooks and callbacks)
 
 
 class ReferenceServer:
@@ -71,7 +74,7 @@ class ReferenceServer:
     def __init__(self, config: ServerConfig):
         self.config = config
         self.store = Store(config.data_dir)
-        self.deliverer = Deliverer(self.store, time_scale=config.time_scale)
+        self.deliverer = Deliverer(self.store, time_scale=config.time_scale, max_pending=config.max_pending_events)
         self.apis: dict[str, ApiServer] = {}
         self.contexts: dict[str, ApiContext] = {}
         for name in config.apis:
@@ -109,11 +112,46 @@ class ReferenceServer:
             field_name = api.compiled.field_name
             await send_internal(send, 500, {field_name: "internal_error"})
 
+    # --- what the HTTP layer asks before an API sees a request (server/connections.py) ---------------
+
+    def _api_of(self, target: bytes) -> ApiServer | None:
+        """The API a raw request target names by its first path segment, if any."""
+        path = target.split(b"?", 1)[0]
+        cut = path.find(b"/", 1)
+        return self.apis.get((path if cut < 0 else path[:cut]).decode("latin-1"))
+
+    def limits_for(self, target: bytes) -> Limits | None:
+        api = self._api_of(target)
+        return api.compiled.limits if api is not None else None
+
+    def lenient_limits(self) -> Limits:
+        """Each limit at its most lenient among the served APIs: what holds before a request names its API."""
+        return self._combined(max)
+
+    def strict_limits(self) -> Limits:
+        """Each limit at its strictest among the served APIs: within these, no API's limit can be passed."""
+        return self._combined(min)
+
+    def _combined(self, pick: Any) -> Limits:
+        every = [api.compiled.limits for api in self.apis.values()]
+        return Limits(**{f.name: pick(getattr(lim, f.name) for lim in every) for f in dataclasses.fields(Limits)})
+
+    def http_error(self, status: int, target: bytes) -> Answer:
+        """`x-http-errors[status]` of the API the target names; for no API, the server's own JSON."""
+        api = self._api_of(target)
+        if api is not None and status in api.compiled.http_errors:
+            return api.compiled.http_errors[status]
+        reason = {400: "malformed HTTP request", 408: "request too slow", 431: "request headers too large"}
+        body = json.dumps({"error": reason.get(status, "refused"), "apis": sorted(p[1:] for p in self.apis)})
+        return Answer(status, body.encode(), ((INTERNAL, b"not part of the documented API"),))
+
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 await self.deliverer.start()
+                for ctx in self.contexts.values():
+                    ctx.resume_pending()  # events an earlier run left pending
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.deliverer.stop()

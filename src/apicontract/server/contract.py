@@ -33,6 +33,38 @@ FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 MISSING = object()
 ROUTE_CACHE_SIZE = 4096  # distinct (method, path) pairs remembered; beyond that, routes are matched each time
+CACHED_PATH_BYTES = 256  # longer paths are matched each time, never remembered: the cache stays under ~1 MiB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may cost (the API's `info.x-max-*` and `x-timeouts`, R5; see spec/CONVENTIONS.md)."""
+
+    header_bytes: int
+    header_count: int
+    json_depth: int
+    number_length: int
+    multipart_parts: int
+    part_header_bytes: int
+    idle_seconds: float
+    header_seconds: float
+    body_seconds: float
+
+    @classmethod
+    def of(cls, info: dict) -> Limits:
+        timeouts = info.get("x-timeouts") or {}
+        never = 1 << 62  # a key the spec leaves out (lint requires them all) limits nothing
+        return cls(
+            header_bytes=int(info.get("x-max-header-bytes", never)),
+            header_count=int(info.get("x-max-header-count", never)),
+            json_depth=int(info.get("x-max-json-depth", never)),
+            number_length=int(info.get("x-max-number-length", never)),
+            multipart_parts=int(info.get("x-max-multipart-parts", never)),
+            part_header_bytes=int(info.get("x-max-part-header-bytes", never)),
+            idle_seconds=float(timeouts.get("idle", never)),
+            header_seconds=float(timeouts.get("header", never)),
+            body_seconds=float(timeouts.get("body", never)),
+        )
 
 
 @dataclass(frozen=True)
@@ -105,6 +137,7 @@ class CompiledOperation:
     codes: dict[int, list[str]]
     answers: dict[tuple[int, str], Answer]
     source: Operation
+    limits: Limits
 
     def answer(self, status: int, hint: str | None = None) -> Answer:
         """The documented answer for `status`; `hint` picks among several codes (`msisdn` -> `msisdn_conflict`)."""
@@ -147,15 +180,17 @@ class CompiledApi:
     route_answers: dict[int, Answer]
     unauthorized: Answer
     security: list[dict[str, Any]]  # alternatives, in order, each a resolved security scheme
+    limits: Limits
+    http_errors: dict[int, Answer]  # `x-http-errors`: answers before any operation (400 framing, 408, 431)
     _routes: dict[tuple[str, str], tuple] = field(default_factory=dict)
 
     def route(self, method: str, path: str) -> tuple[CompiledOperation | None, dict[str, str], Answer | None]:
-        """The operation for a request, its raw path values, or the 404/405 answer (memoised: it is pure)."""
+        """The operation for a request, its raw path values, or the 404/405 answer (memoised for short paths)."""
         key = (method, path)
         found = self._routes.get(key)
         if found is None:
             found = self._route(method, path)
-            if len(self._routes) < ROUTE_CACHE_SIZE:
+            if len(path) <= CACHED_PATH_BYTES and len(self._routes) < ROUTE_CACHE_SIZE:
                 self._routes[key] = found
         op, values, answer = found
         return op, dict(values), answer
@@ -188,6 +223,7 @@ def compile_api(name: str, doc: dict) -> CompiledApi:
     field_name = error_field(doc)
     info = doc.get("info") or {}
     default_limit = int(info.get("x-max-body-bytes", 1024 * 1024))
+    limits = Limits.of(info)
     operations: dict[str, CompiledOperation] = {}
     static: dict[str, dict[str, CompiledOperation]] = {}
     templated: dict[str, tuple[re.Pattern, list[str], dict[str, CompiledOperation]]] = {}
@@ -195,7 +231,7 @@ def compile_api(name: str, doc: dict) -> CompiledApi:
     for op in iter_operations(doc):
         if op.is_webhook:
             continue
-        compiled = _compile_operation(name, doc, op, field_name, default_limit)
+        compiled = _compile_operation(name, doc, op, field_name, default_limit, limits)
         operations[compiled.id] = compiled
         if unauthorized is None and (401, _first(compiled.codes.get(401))) in compiled.answers:
             unauthorized = compiled.answers[(401, compiled.codes[401][0])]
@@ -207,6 +243,11 @@ def compile_api(name: str, doc: dict) -> CompiledApi:
             static.setdefault(op.key, {})[op.method.upper()] = compiled
     routes = info.get("x-route-errors") or {}
     route_answers = {int(status): _json_answer(int(status), {field_name: code}) for status, code in routes.items()}
+    closing = ((b"connection", b"close"),)  # after a refused head or a body too slow, the connection is not reused
+    http_errors = {
+        int(status): _json_answer(int(status), {field_name: code}, closing)
+        for status, code in (info.get("x-http-errors") or {}).items()
+    }
     if unauthorized is None:
         raise ValueError(f"{name}: no operation documents its 401 answer")
     return CompiledApi(
@@ -219,6 +260,8 @@ def compile_api(name: str, doc: dict) -> CompiledApi:
         route_answers=route_answers,
         unauthorized=unauthorized,
         security=_security(doc),
+        limits=limits,
+        http_errors=http_errors,
     )
 
 
@@ -233,7 +276,9 @@ def _first(items: list[str] | None) -> str | None:
     return items[0] if items else None
 
 
-def _compile_operation(api: str, doc: dict, op: Operation, field_name: str, default_limit: int) -> CompiledOperation:
+def _compile_operation(
+    api: str, doc: dict, op: Operation, field_name: str, default_limit: int, limits: Limits
+) -> CompiledOperation:
     path_fields, query_fields = [], []
     for param, _ in parameters(doc, op):
         target = {"path": path_fields, "query": query_fields}.get(param.get("in"))
@@ -284,6 +329,7 @@ def _compile_operation(api: str, doc: dict, op: Operation, field_name: str, defa
         codes=codes,
         answers=answers,
         source=op,
+        limits=limits,
     )
 
 

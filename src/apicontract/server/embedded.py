@@ -14,14 +14,23 @@ from types import TracebackType
 import uvicorn
 
 from apicontract.server.app import ReferenceServer, ServerConfig
+from apicontract.server.connections import Connections, uvicorn_settings
 
 
 class EmbeddedServer:
-    def __init__(self, config: ServerConfig, host: str = "127.0.0.1", port: int = 0, wrap=None):
+    def __init__(
+        self,
+        config: ServerConfig,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_connections: int | None = None,
+        wrap=None,
+    ):
         self.config = config
         self.wrap = wrap  # an ASGI middleware factory around the server (a gateway, a proxy), or None
         self.host = host
         self.port = port
+        self.max_connections = max_connections  # default: the process's descriptor limit, less a reserve
         self.app: ReferenceServer | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -40,8 +49,9 @@ class EmbeddedServer:
         sock.bind((self.host, self.port))
         sock.listen(2048)
         self.port = sock.getsockname()[1]
+        connections = Connections(self.max_connections)
         served = self.wrap(self.app) if self.wrap else self.app
-        config = uvicorn.Config(served, log_level="warning", lifespan="on", access_log=False)
+        config = uvicorn.Config(served, log_level="warning", lifespan="on", **uvicorn_settings(self.app, connections))
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()

@@ -8,6 +8,7 @@ violation whose code comes first in the operation's documented enum wins.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -23,9 +24,13 @@ from apicontract.server.contract import (
     BodyShape,
     CompiledOperation,
     Field,
+    Limits,
     Rejection,
 )
 from apicontract.specs.promises import BodyAnswer, body_answers
+
+OVER_LIMIT = type("OverLimit", (), {"__repr__": lambda self: "<over a limit>"})()
+"""A JSON value past `x-max-json-depth` or `x-max-number-length`: it fails its field's check (R5)."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ def _params(op: CompiledOperation, path_values: dict[str, str], query: list[tupl
                 elif spec.default is not MISSING:
                     result[spec.name] = spec.default
                 continue
-            typed = _from_text(spec, raw)
+            typed = _from_text(spec, raw, op.limits.number_length)
             if typed is MISSING or not spec.check(typed):
                 failures.append(spec)
             else:
@@ -127,8 +132,14 @@ def _params(op: CompiledOperation, path_values: dict[str, str], query: list[tupl
     return result
 
 
-def _from_text(spec: Field, raw: str) -> Any:
-    """A path/query/form value as the type its schema declares, or MISSING if it cannot be one."""
+def _from_text(spec: Field, raw: str, max_length: int) -> Any:
+    """A path/query/form value as the type its schema declares, or MISSING if it cannot be one.
+
+    A number longer than `x-max-number-length` is MISSING too: outside any domain the server takes (R5),
+    and never handed to `int()`, whose time grows with the square of the digits.
+    """
+    if spec.kind in ("integer", "number") and len(raw) > max_length:
+        return MISSING
     if spec.kind == "integer":
         text = raw
         digits = text[1:] if text[:1] == "-" else text
@@ -137,9 +148,10 @@ def _from_text(spec: Field, raw: str) -> Any:
         return int(text)
     if spec.kind == "number":
         try:
-            return float(raw)
+            value = float(raw)
         except ValueError:
             return MISSING
+        return value if math.isfinite(value) else MISSING
     if spec.kind == "boolean":
         return {"true": True, "false": False}.get(raw, MISSING)
     return raw
@@ -156,15 +168,18 @@ def _worst(op: CompiledOperation, codes: list[str | None]) -> Rejection:
 def _parse(op: CompiledOperation, shape: BodyShape, body: bytes, header: str) -> Any:
     try:
         if shape.content_type == JSON:
-            value = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-            json.dumps(value, ensure_ascii=False).encode("utf-8")  # a lone surrogate escape is not text either
-            return value
+            value = load_json(body.decode("utf-8"), op.limits)
+            # a lone surrogate escape is not text either
+            json.dumps(value, ensure_ascii=False, default=repr).encode("utf-8")
+            return bounded(value, op.limits.json_depth)
         if shape.content_type == FORM:
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True, errors="strict")
             return dict(pairs)
         if shape.content_type == MULTIPART:
-            return parse_multipart(header, body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+            return parse_multipart(header, body, op.limits)
+    except RecursionError:  # well-formed, but nested deeper than the parser goes: far past x-max-json-depth
+        raise _worst(op, [shape.root_code]) from None
+    except (ValueError, UnicodeDecodeError):
         pass
     else:
         return body.decode("utf-8", errors="replace")
@@ -176,6 +191,56 @@ def _parse(op: CompiledOperation, shape: BodyShape, body: bytes, header: str) ->
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def load_json(text: str, limits: Limits) -> Any:
+    """JSON as Python, with every number past `x-max-number-length` (or beyond a float) read as OVER_LIMIT.
+
+    The parser hands each number's text to these hooks before converting it, so a 5,000-digit integer is
+    never converted at all.
+    """
+    longest = limits.number_length
+
+    def integer(text: str) -> Any:
+        return int(text) if len(text) <= longest else OVER_LIMIT
+
+    def real(text: str) -> Any:
+        if len(text) > longest:
+            return OVER_LIMIT
+        value = float(text)
+        return value if math.isfinite(value) else OVER_LIMIT  # 1e400 overflows to infinity
+
+    return json.loads(text, parse_constant=_reject_constant, parse_int=integer, parse_float=real)
+
+
+def bounded(value: Any, max_depth: int) -> Any:
+    """`value` with each top-level member that nests deeper than `max_depth` (the root is 1) or holds a number
+    over the limit replaced by OVER_LIMIT, so it fails as its field (or, unknown, as the body); a root that
+    is no object is returned as it is (its shape is the root's code anyway)."""
+    if not isinstance(value, dict):
+        return value
+    return {key: member if _within(member, 2, max_depth) else OVER_LIMIT for key, member in value.items()}
+
+
+def within_limits(value: Any, limits: Limits) -> bool:
+    """A parsed JSON value (`load_json`) nests no deeper than `x-max-json-depth` and has no number over the limit."""
+    return _within(value, 1, limits.json_depth)
+
+
+def _within(value: Any, depth: int, max_depth: int) -> bool:
+    """No container in `value` (itself at `depth`) deeper than `max_depth`, and no OVER_LIMIT; iteratively."""
+    pending = [(value, depth)]
+    while pending:
+        item, level = pending.pop()
+        if item is OVER_LIMIT:
+            return False
+        if isinstance(item, dict | list):
+            if level > max_depth:
+                return False
+            for child in item.values() if isinstance(item, dict) else item:
+                if child is OVER_LIMIT or isinstance(child, dict | list):
+                    pending.append((child, level + 1))
+    return True
 
 
 def _check_body(op: CompiledOperation, shape: BodyShape, value: Any) -> tuple[dict[str, Any], set[str]]:
@@ -191,13 +256,16 @@ def _check_body(op: CompiledOperation, shape: BodyShape, value: Any) -> tuple[di
                 typed[spec.name] = spec.default
             continue
         raw = value[spec.name]
+        if raw is OVER_LIMIT:
+            failures.append(spec.code or shape.root_code)
+            continue
         if spec.kind == "binary":
             if isinstance(raw, Upload):
                 typed[spec.name] = raw
             else:
                 failures.append(spec.code or shape.root_code)
             continue
-        if shape.shape_code and shape.content_type == JSON and not spec.right_type(raw):
+        if shape.shape_code and shape.content_type == JSON and raw is not OVER_LIMIT and not spec.right_type(raw):
             failures.append(shape.shape_code)
         elif isinstance(raw, Upload) or not spec.check(raw):
             failures.append(spec.code or shape.root_code)
@@ -205,6 +273,8 @@ def _check_body(op: CompiledOperation, shape: BodyShape, value: Any) -> tuple[di
             typed[spec.name] = raw
     if shape.closed and set(value) - shape.names:
         failures.append(shape.shape_code or shape.root_code)
+    elif any(member is OVER_LIMIT for key, member in value.items() if key not in shape.names):
+        failures.append(shape.root_code)  # an open body's (R18 connectors) undeclared member past a limit
     if failures:
         raise _worst(op, failures)
     if not shape.closed:  # an open body (R18 connectors) is kept as sent, beyond its declared fields
@@ -214,14 +284,18 @@ def _check_body(op: CompiledOperation, shape: BodyShape, value: Any) -> tuple[di
         raise _worst(op, [shape.root_code])
     for name, kind in shape.typed_as.items():  # form strings -> the JSON types of the same fields
         if name in typed and isinstance(typed[name], str) and kind in ("boolean", "integer", "number"):
-            converted = _from_text(Field(name, None, False, kind, bool), typed[name])
+            converted = _from_text(Field(name, None, False, kind, bool), typed[name], op.limits.number_length)
             if converted is not MISSING:
                 typed[name] = converted
     return typed, set(value)
 
 
-def parse_multipart(header: str, body: bytes) -> dict[str, Any]:
-    """Parts of a multipart/form-data body: file parts as Upload, others as text."""
+def parse_multipart(header: str, body: bytes, limits: Limits) -> dict[str, Any]:
+    """Parts of a multipart/form-data body: file parts as Upload, others as text.
+
+    Parsing stops (ValueError: unparseable) at the part past `x-max-multipart-parts`, or at a part whose
+    headers pass `x-max-part-header-bytes`, so a body of 150,000 tiny parts costs no more than 17.
+    """
     _, options = parse_options_header(header)
     boundary = options.get(b"boundary")
     if not boundary:
@@ -230,15 +304,27 @@ def parse_multipart(header: str, body: bytes) -> dict[str, Any]:
     current: dict[str, Any] = {}
     header_name: list[bytes] = []
     header_value: list[bytes] = []
+    counted = {"parts": 0, "header_bytes": 0}
 
     def on_part_begin() -> None:
+        counted["parts"] += 1
+        if counted["parts"] > limits.multipart_parts:
+            raise ValueError(f"more than {limits.multipart_parts} parts")
+        counted["header_bytes"] = 0
         current.clear()
         current.update(headers={}, data=[])
 
+    def header_bytes(size: int) -> None:
+        counted["header_bytes"] += size
+        if counted["header_bytes"] > limits.part_header_bytes:
+            raise ValueError(f"a part's headers pass {limits.part_header_bytes} bytes")
+
     def on_header_field(data: bytes, start: int, end: int) -> None:
+        header_bytes(end - start)
         header_name.append(data[start:end])
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
+        header_bytes(end - start)
         header_value.append(data[start:end])
 
     def on_header_end() -> None:

@@ -22,6 +22,8 @@ from rich.console import Console
 
 from apicontract.paths import Layout
 from apicontract.server.app import ReferenceServer, ServerConfig
+from apicontract.server.connections import Connections, uvicorn_settings
+from apicontract.server.contract import Answer, Limits
 
 
 class ServeError(Exception):
@@ -63,6 +65,18 @@ class PrefixedRoot:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http":  # lifespan belongs to the main port's server
             await self.app({**scope, "path": self.prefix + scope["path"], "raw_path": None}, receive, send)
+
+    def limits_for(self, target: bytes) -> Limits | None:
+        return self.app.limits_for(self.prefix.encode() + target)
+
+    def lenient_limits(self) -> Limits:
+        return self.app.limits_for(self.prefix.encode()) or self.app.lenient_limits()
+
+    def strict_limits(self) -> Limits:
+        return self.app.limits_for(self.prefix.encode()) or self.app.strict_limits()
+
+    def http_error(self, status: int, target: bytes) -> Answer:
+        return self.app.http_error(status, self.prefix.encode() + target)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -159,15 +173,15 @@ def run_loop(main: Any) -> None:
 
 async def _run(listeners: list[tuple[socket.socket, Any, str | None]], tls: Any) -> None:
     servers = []
+    connections = Connections()  # one descriptor budget for every listener of the process
     for sock, app, api in listeners:
         config = uvicorn.Config(
             app,
             log_level="warning",
-            access_log=False,
-            server_header=False,
             lifespan="on" if api is None else "off",
             ssl_certfile=str(tls.cert) if tls else None,
             ssl_keyfile=str(tls.key) if tls else None,
+            **uvicorn_settings(app, connections),
         )
         servers.append((uvicorn.Server(config), sock))
     await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))

@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS events (
     outcome TEXT NOT NULL DEFAULT 'pending',
     status INTEGER,
     detail TEXT,
-    finished TEXT
+    finished TEXT,
+    due REAL,  -- unix time it is to be sent (pending events are resumed at start)
+    sequence INTEGER  -- the first event of its batch: a batch is sent in order
 );
 CREATE TABLE IF NOT EXISTS serials (
     api TEXT NOT NULL,
@@ -58,6 +60,10 @@ class Store:
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
             self.db.execute(f"PRAGMA {pragma}")
         self.db.executescript(COMMON_SCHEMA)
+        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(events)")}
+        for column, kind in (("due", "REAL"), ("sequence", "INTEGER")):  # data dirs written by older versions
+            if column not in columns:
+                self.db.execute(f"ALTER TABLE events ADD COLUMN {column} {kind}")
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

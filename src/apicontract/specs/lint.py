@@ -39,6 +39,7 @@ from apicontract.specs.walk import (
     merged,
     parameters,
     response_codes,
+    schema_codes,
 )
 from apicontract.specs.yamlfile import SpecFileError, load
 
@@ -465,6 +466,46 @@ def check_promises(ctx: Context) -> Iterator[Finding]:
     for listing in listed_by(doc):
         if listing.operation not in operations:
             yield ctx.finding(("webhooks", listing.event), listing.event, f"x-listed-by: no {listing.operation!r}")
+LIMIT_KEYS = ("x-max-header-bytes", "x-max-header-count", "x-max-json-depth", "x-max-number-length")
+MULTIPART_LIMIT_KEYS = ("x-max-multipart-parts", "x-max-part-header-bytes")
+TIMEOUT_KEYS = ("idle", "header", "body")
+HTTP_ERROR_STATUSES = ("400", "408", "431")
+
+
+def check_request_limits(ctx: Context) -> Iterator[Finding]:
+    """What one request may cost (R5): every limit a server reads is there, positive, and answers an API code."""
+    info = ctx.doc.get("info") or {}
+    takes_multipart = any(
+        "multipart/form-data" in ((deref(ctx.doc, op.node.get("requestBody")) or {}).get("content") or {})
+        for op in iter_operations(ctx.doc)
+        if not op.is_webhook
+    )
+    for key in LIMIT_KEYS + (MULTIPART_LIMIT_KEYS if takes_multipart else ()):
+        if not _positive(info.get(key)):
+            yield ctx.finding(["info"], "info", f"{key} (a request limit, R5) must be a positive integer")
+    timeouts = info.get("x-timeouts")
+    if not (isinstance(timeouts, dict) and all(_positive(timeouts.get(k)) for k in TIMEOUT_KEYS)):
+        yield ctx.finding(["info"], "info", "x-timeouts must give idle, header and body as positive seconds (R5)")
+    errors = info.get("x-http-errors")
+    if not (isinstance(errors, dict) and set(HTTP_ERROR_STATUSES) <= set(errors)):
+        yield ctx.finding(["info"], "info", "x-http-errors must give the 400, 408 and 431 codes (R5)")
+        return
+    known = schema_codes(ctx.doc, {"$ref": "#/components/schemas/Error"}, error_field(ctx.doc))
+    for status in HTTP_ERROR_STATUSES:
+        code = errors[status]
+        if not isinstance(code, str) or not (code in known if known else re.fullmatch(r"[a-z][a-z0-9_]*", code)):
+            yield ctx.finding(
+                ["info", "x-http-errors"], "info", f"x-http-errors {status}: {code!r} is not an error code of the API"
+            )
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _by_type(kind: str, answer: Any) -> bool:
+    """`rejected`, and `unparseable` where it gives one answer per content type, map content type -> answer."""
+    return kind == "rejected" or (kind == "unparseable" and isinstance(answer, dict) and "code" not in answer)
 
 
 def check_cross_field(ctx: Context) -> Iterator[Finding]:
@@ -492,6 +533,7 @@ RULES: list[Rule] = [
     check_runtime_extensions,
     check_missing_bodies,
     check_promises,
+    check_request_limits,
     check_cross_field,
 ]
 

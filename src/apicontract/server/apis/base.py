@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from apicontract.server.accounts import Account
 from apicontract.server.api import Reply
 from apicontract.server.contract import CompiledApi
-from apicontract.server.delivery import Deliverer, Hook, auth_headers, hooks_of, now_text
+from apicontract.server.delivery import Deliverer, Hook, Planned, auth_headers, hooks_of, now_text
 from apicontract.server.requests import Call
 from apicontract.server.store import Store
 
@@ -37,11 +37,12 @@ class ApiContext:
     def account(self, name: str) -> Account:
         return next(a for a in self.accounts if a.name == name)
 
-    def events(self, account: Account) -> list[dict]:
+    def events(self, account: Account, after: int = 0, limit: int = -1) -> list[dict]:
+        """The account's events with an id above `after`, in id order, at most `limit` (-1: all)."""
         rows = self.store.all(
             "SELECT id, event, method, url, payload, created, outcome, status, detail, finished FROM events"
-            " WHERE api = ? AND account = ? ORDER BY id",
-            (self.name, account.name),
+            " WHERE api = ? AND account = ? AND id > ? ORDER BY id LIMIT ?",
+            (self.name, account.name, after, limit),
         )
         return [{**dict(row), "payload": json.loads(row["payload"])} for row in rows]
 
@@ -54,6 +55,13 @@ class ApiContext:
                 return str(url)
         return None
 
+    @staticmethod
+    def credentials_of(account: Account) -> dict:
+        """The account's webhook/callback credentials (configured out of band, here in the fixtures)."""
+        credentials = dict(account.data.get("webhook") or account.data.get("callback") or {})
+        credentials.pop("url", None)
+        return credentials
+
     def emit(self, account: Account, steps: list[tuple[str, dict, float]]) -> list[int]:
         """Record and send events in order: each step is (webhook name, payload, delay before it in seconds).
 
@@ -61,21 +69,32 @@ class ApiContext:
         is ever sent.
         """
         base = self.endpoint_of(account)
-        credentials = dict(account.data.get("webhook") or account.data.get("callback") or {})
-        credentials.pop("url", None)
-        planned, ids = [], []
+        headers_of = {}
+        plan = []
         for name, payload, delay in steps:
             hook = self.hooks[name]
             if hook.model is not None:
                 payload = hook.model.model_validate(payload).model_dump(mode="json", by_alias=True)
+            if name not in headers_of:
+                headers_of[name] = auth_headers(hook, self.credentials_of(account))
             url = (base.rstrip("/") + hook.path) if base else None
-            event_id = self.deliverer.record(self.name, account, hook, url, payload)
-            ids.append(event_id)
-            if url:
-                planned.append((delay, event_id, hook, url, payload, auth_headers(hook, credentials)))
-        if planned:
-            self.deliverer.send(planned)
-        return ids
+            plan.append(Planned(hook, url, payload, headers_of[name], delay))
+        return self.deliverer.schedule(self.name, account, plan)
+
+    def resume_pending(self) -> None:
+        """Send the events an earlier run left pending (the server stopped or was killed before sending them)."""
+        accounts = {account.name: account for account in self.accounts}
+
+        def plan(account_name: str, event: str) -> tuple[Hook, dict] | str:
+            hook = self.hooks.get(event)
+            if hook is None:
+                return f"the spec has no {event} webhook any more"
+            account = accounts.get(account_name)
+            if account is None:
+                return f"account {account_name} is not in the fixtures any more"
+            return hook, auth_headers(hook, self.credentials_of(account))
+
+        self.deliverer.resume(self.name, plan)
 
 
 class Implementation:

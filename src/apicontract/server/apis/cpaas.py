@@ -79,9 +79,23 @@ class Cpaas(Implementation):
     );
     """
 
+    def __init__(self, ctx: Any):
+        super().__init__(ctx)
+        self._clean_media_dir()
+
     @property
     def media_dir(self) -> Path:
         return self.store.path.parent / "media"
+
+    def _clean_media_dir(self) -> None:
+        """At start, remove what an interrupted upload left (a `kill -9` mid-write): temporary `.part` files,
+        and files whose row never committed."""
+        if not self.media_dir.is_dir():
+            return
+        stored = {row["file"] for row in self.store.all("SELECT file FROM cpaas_media WHERE file IS NOT NULL")}
+        for path in self.media_dir.iterdir():
+            if path.name.endswith(".part") or (path.name.isdigit() and f"media/{path.name}" not in stored):
+                path.unlink(missing_ok=True)
 
     def seed(self, db: sqlite3.Connection) -> None:
         """The fixtures' media trees, with their ids (the sequence continues after the highest one)."""

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from apicontract.server.accounts import Account
-from apicontract.server.api import Reply
+from apicontract.server.api import Refused, Reply
 from apicontract.server.apis.base import Implementation
 from apicontract.server.requests import Call
 
@@ -186,4 +186,7 @@ class SimV1(Implementation):
             return 400, {"error": f"type must be one of {sorted(XDR_DEFAULTS)}"}
         with self.store.write() as db:
             event = self._xdr(db, payload["imsi"], payload["type"], payload)
+            problem = self.event_problem("xdr", event)
+            if problem:
+                raise Refused(400, problem)  # rolls back the xdr serial: a refused trigger changes nothing
         return self.trigger(account, "xdr", event)

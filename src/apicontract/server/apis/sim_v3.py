@@ -12,7 +12,7 @@ import sqlite3
 import time
 
 from apicontract.server.accounts import Account
-from apicontract.server.api import Reply
+from apicontract.server.api import Refused, Reply
 from apicontract.server.apis.base import Implementation
 from apicontract.server.apis.connectors import Connectors
 from apicontract.server.requests import Call
@@ -176,7 +176,7 @@ class SimV3(Connectors, Implementation):
             }
             problem = self.event_problem("usage", record)
             if problem:
-                return 400, problem
+                raise Refused(400, problem)  # rolls back the bill serial: a refused trigger changes nothing
             self._store_usage(db, record)
         return 200, {"events": self.ctx.emit(account, [("usage", record, 0)]), "payload": record}
 
