@@ -69,8 +69,10 @@ def candidates(schema: dict, valid: Any, wire: str, in_path: bool) -> list[tuple
         base = str(sample) if isinstance(sample, str) else ""
         breakers = PATTERN_BREAKERS[:3] if in_path else PATTERN_BREAKERS
         found.append(("pattern", [base + c for c in breakers] + list(breakers) + ["x"]))
-        if base:  # the right characters in the wrong number: a 14-digit uuid, a 16-digit IMSI
-            found.append(("pattern_length", [base[:-1], base + base[-1], base[1:]]))
+        if base:  # the right characters in the wrong number, at both edges: a 14- and a 16-digit uuid
+            shorter = [base[:n] for n in range(len(base) - 1, 0, -1)]
+            found.append(("pattern_too_few", shorter + ([""] if not in_path else [])))
+            found.append(("pattern_too_many", [base + base[-1] * n for n in range(1, 300)]))
     if schema.get("minLength", 0) > 0 and not in_path:
         found.append(("too_short", ["x" * (schema["minLength"] - 1)]))
     if "maxLength" in schema:

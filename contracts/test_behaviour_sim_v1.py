@@ -45,8 +45,8 @@ SIM_OPS = ["retrieveSim", "createSim", "updateSim", "deleteSim", "sendSms"]
 
 class SimV1Machine(BehaviourMachine):
     CLAUSES: ClassVar[dict[str, tuple[str, ...]]] = {
-        "lifecycle": ("R2.1", "R8.2", "R8.5", "R9.1", "R10.2", "R11.1"),
-        "ownership": ("R3.4", "R8.3", "R8.4"),
+        "lifecycle": ("R2.1", "R8.1", "R8.2", "R8.5", "R9.1", "R10.2", "R11.1"),
+        "ownership": ("R3.4", "R5a.1", "R8.3", "R8.4"),
         "input": ("R5.1", "R5.5", "R5a.1", "R10.3"),
         "sms": ("R5a.1", "R12.1", "R12.2"),
     }
@@ -202,6 +202,40 @@ class SimV1Machine(BehaviourMachine):
     def retrieve(self, data: st.DataObject) -> None:
         self.verify(data.draw(st.sampled_from(self.mine), label="uuid"), "retrieve SIM (R8, R11)")
 
+    @precondition(lambda self: any(self.sims.values()))
+    @rule("lifecycle", data=st.data())
+    def omitted_settings_take_defaults(self, data: st.DataObject) -> None:
+        """R9: with every setting turned off, an update, and a create after delete, that omit them all
+        answer with the defaults, never the stored values."""
+        uuid = data.draw(st.sampled_from([u for u in self.mine if self.sims[u]]), label="uuid")
+        content_type = data.draw(st.sampled_from([FORM, JSON]), label="content type")
+        off = dict.fromkeys(self.flags, False)
+        ex = self.send("updateSim", f"/sim/{uuid}", **self.encoded(off, content_type))
+        self.expect_ok(ex, "updateSim", "update SIM (R9)", self.ok_body("updateSim"))
+        self.sims[uuid] = {**self.sims[uuid], **off}
+        self.verify(uuid, "read after turning every setting off")
+        if data.draw(st.booleans(), label="through delete and create"):
+            ex = self.send("deleteSim", f"/sim/{uuid}")
+            self.expect_ok(ex, "deleteSim", "delete SIM (R8)", self.ok_body("deleteSim"))
+            op_id, rule = "createSim", "a re-created SIM takes the defaults, not what it had (R8, R9)"
+        else:
+            op_id, rule = "updateSim", "an omitted setting takes its default (R9)"
+        ex = self.send(op_id, f"/sim/{uuid}", **self.encoded({}, content_type))
+        self.expect_ok(ex, op_id, rule, self.ok_body(op_id))
+        defaults = self.facts.defaults(op_id)
+        self.sims[uuid] = self.provisioned(uuid, {f: defaults[f] for f in self.flags})
+        self.verify(uuid, rule)
+
+    @precondition(lambda self: not all(self.sims.values()))
+    @rule("lifecycle", data=st.data())
+    def unprovisioned_is_not_found(self, data: st.DataObject) -> None:
+        """R8, R12: a SIM of ours that is not provisioned is each operation's documented 404 (update says
+        `uuid_not_found`, retrieve `sim_not_found`)."""
+        uuid = data.draw(st.sampled_from([u for u in self.mine if not self.sims[u]]), label="uuid")
+        op_id = data.draw(st.sampled_from(["retrieveSim", "updateSim", "deleteSim", "sendSms"]), label="operation")
+        ex = self.send(op_id, self.path(op_id, uuid), **self.valid_body(op_id))
+        self.expect_error(ex, op_id, 404, self.facts.code(op_id, 404), "a SIM not provisioned is not found (R8)")
+
     # --- sms ----------------------------------------------------------------------------------------
 
     @rule("sms", data=st.data())
@@ -209,13 +243,16 @@ class SimV1Machine(BehaviourMachine):
         """R12: `from`/`text` checked first (in the spec's order), then the SIM: ours and provisioned, else 403/404."""
         props = self.facts.properties("sendSms")
         valid_from = st.from_regex(props["from"]["pattern"], fullmatch=True)  # mostly valid, sometimes anything
-        sender = data.draw(st.sampled_from([valid_from] * 3 + [st.text(max_size=13)]).flatmap(lambda s: s), "from")
+        senders = st.integers(0, 12).map(lambda n: "S" * n)  # both edges of 1-11 (R12)
+        odd = st.text(max_size=13)
+        sender = data.draw(st.sampled_from([valid_from, valid_from, senders, odd]).flatmap(lambda s: s), "from")
         limit = props["text"].get("maxLength", 1600)
-        lengths = st.integers(limit - 1, limit + 1).map(lambda n: "é" * n)  # at and past the limit
-        text = data.draw(st.sampled_from([st.text(max_size=30)] * 3 + [lengths]).flatmap(lambda s: s), "text")
-        whose = data.draw(st.sampled_from(["mine", "mine", "theirs", "unknown"] if self.theirs else ["mine"]), "SIM")
+        lengths = st.sampled_from([0, 1, limit - 1, limit, limit + 1]).map(lambda n: "é" * n)  # both edges
+        text = data.draw(st.sampled_from([st.text(max_size=30)] * 2 + [lengths]).flatmap(lambda s: s), "text")
+        kinds = ["mine", "mine", "theirs", "unknown"] if self.theirs else ["mine", "mine", "unknown"]
+        whose = data.draw(st.sampled_from(kinds), "SIM")
         uuid = {"mine": None, "theirs": (self.theirs or [""])[0], "unknown": self.unknown}[whose]
-        uuid = uuid or self.pick(data, self.mine, [u for u in self.mine if self.sims[u]], "uuid")
+        uuid = uuid or data.draw(st.sampled_from(self.mine), "uuid")
         content_type = data.draw(st.sampled_from([FORM, JSON]), label="content type")
         order = self.facts.codes("sendSms")["400"]
         sent = (("from", sender), ("text", text))
@@ -240,7 +277,8 @@ class SimV1Machine(BehaviourMachine):
     def invalid_setting_changes_nothing(self, data: st.DataObject) -> None:
         """R5, R5a, R10: one invalid setting answers its own code before any state error, and changes nothing."""
         op_id = data.draw(st.sampled_from(["createSim", "updateSim"]), label="operation")
-        uuid = data.draw(st.sampled_from(self.mine), label="uuid")
+        whose = [*self.mine, *self.theirs[:1], self.unknown]  # R5a: body fields before ownership and existence
+        uuid = data.draw(st.sampled_from(whose), label="uuid")
         content_type = data.draw(st.sampled_from([FORM, JSON]), label="content type")
         props = self.facts.properties(op_id, content_type)
         name = data.draw(st.sampled_from(sorted(n for n, s in props.items() if "x-error-code" in s)), label="field")
@@ -249,7 +287,8 @@ class SimV1Machine(BehaviourMachine):
         wire = str(value).lower() if content_type == FORM and isinstance(value, bool) else value
         answers = self.invalid(op_id, name, wire if content_type == JSON else str(wire), content_type)
         self.expect_any(ex, op_id, answers, f"invalid {name} answers its code first (R5a)")
-        self.verify(uuid, "nothing changes after invalid input (R5)")
+        if uuid in self.sims:
+            self.verify(uuid, "nothing changes after invalid input (R5)")
 
     # --- ownership ----------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import pytest
 from apicontract.contracts.requests import identifier_field, valid_request
 from apicontract.contracts.target import Target
 from apicontract.contracts.violations import Violation, curl
-from apicontract.specs.walk import error_field, response_codes
+from apicontract.specs.walk import deref, error_field, merged, response_codes
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,29 @@ def expect_code(target: Target, op, response: httpx.Response, status: int, check
             f"{response.status_code} {response.text[:200]}",
             sent,
         )
+    for name, values in fixed_headers(target.doc, op, str(status)).items():
+        if response.headers.get(name) not in values:
+            raise Violation(
+                target.api,
+                f"{op.method.upper()} {op.key}",
+                f"{check}: header {name} (R3)",
+                f"{name}: {' or '.join(values)}",
+                f"{name}: {response.headers.get(name)}" if name in response.headers else "no such header",
+                sent,
+            )
+
+
+def fixed_headers(doc: dict, op, status: str) -> dict[str, list[str]]:
+    """Required response headers whose schema allows only some values (sim-v1's `WWW-Authenticate`, R3)."""
+    response = deref(doc, (op.node.get("responses") or {}).get(status)) or {}
+    found = {}
+    for name, header in (response.get("headers") or {}).items():
+        header = deref(doc, header) or {}
+        schema = merged(doc, header.get("schema")) or {}
+        values = schema.get("enum") or ([schema["const"]] if "const" in schema else [])
+        if header.get("required") and values:
+            found[name] = [str(v) for v in values]
+    return found
 
 
 @pytest.mark.clauses("R3.1", "R3.2", "R3.3", "R18.3")

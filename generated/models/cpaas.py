@@ -248,14 +248,14 @@ class RepeatFlag(IntEnum):
 class RepeatCount(RootModel[int]):
     root: int = Field(..., ge=0, le=100, title='RepeatCount')
     """
-    Number of repeats, at most 100. The source gives no upper bound; the bound keeps an activation from running for ever (R5, R26).
+    Number of repeats. The source gives no upper bound; the reference server takes at most 100, so an activation cannot run for ever (its own bound: another implementation may take more, or fewer).
     """
 
 
 class RepeatInterval(RootModel[int]):
     root: int = Field(..., ge=0, le=86400, title='RepeatInterval')
     """
-    Repeat call interval, in seconds, at most 86400 (a day). The source gives no upper bound; the bound keeps an activation from running for ever (R5, R26).
+    Repeat call interval, in seconds. The source gives no upper bound; the reference server takes at most 86400 (a day), so an activation cannot run for ever (its own bound: another implementation may differ).
     """
 
 

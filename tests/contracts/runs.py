@@ -43,6 +43,7 @@ def check(
     target_file: Path | None = None,
     examples: int = 10,
     reference: bool = True,
+    clauses: list[str] | None = None,
 ) -> tuple[int, str]:
     """`apicontract check APIS ...`, run in this process (the CLI's own runner)."""
     output = io.StringIO()
@@ -56,6 +57,7 @@ def check(
         select=select,
         target_file=target_file,
         reference=reference,
+        clauses=list(clauses or []),
     )
     code = run_check(options, Console(file=output, width=200, force_terminal=False))
     return code, output.getvalue()

@@ -82,7 +82,9 @@ def pytest_args(options: CheckOptions) -> list[str]:
         str(options.examples),
     ]
     for api in options.apis:
-        args += ["--api", api, "--base-url", f"{api}={options.base_urls[api]}"]
+        args += ["--api", api]
+        if api in options.base_urls:
+            args += ["--base-url", f"{api}={options.base_urls[api]}"]
         if api in options.credentials:
             args += [CREDENTIAL_OPTION[api], f"{api}={options.credentials[api]}"]
         if api in options.second:
@@ -138,6 +140,8 @@ def write_baseline(path: Path, violations: list) -> None:
 def run_check(options: CheckOptions, console: Console) -> int:
     embedded = None
     try:
+        if options.target_file is not None:
+            _urls_from_target(options)
         if not options.base_urls and options.target_file is None:
             embedded = _start_embedded(options)
             console.print(f"checking the embedded reference server at {embedded.base_url}", highlight=False)
@@ -169,6 +173,23 @@ def run_check(options: CheckOptions, console: Console) -> int:
     raise CheckError(
         f"the suite could not run (pytest exit {int(code)}){': ' + reporter.errors[0] if reporter.errors else ''}"
     )
+
+
+def _urls_from_target(options: CheckOptions) -> None:
+    """Base URLs the target file gives, for the APIs no --base-url names (the file is validated again by the
+    suite's plugin; here only what the preflight needs)."""
+    from apicontract.contracts.targetfile import TargetFileError, read_target_file
+    from apicontract.generated import load_bundle
+
+    try:
+        described = read_target_file(
+            options.target_file, {api: load_bundle(options.layout, api) for api in options.layout.apis()}
+        )
+    except TargetFileError as exc:
+        raise CheckError(f"target file {exc.path}: " + "; ".join(exc.problems)) from None
+    for api in options.apis:
+        if api in described and described[api].base_url:
+            options.base_urls.setdefault(api, described[api].base_url)
 
 
 def _start_embedded(options: CheckOptions):
