@@ -6,6 +6,7 @@ bytes and folder listings as the listing model."""
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +16,7 @@ from apicontract.paths import module_name
 from apicontract.specs.clients import snake
 from apicontract.specs.walk import iter_operations
 
-from projectkit import APIS
+from projectkit import APIS, ROOT
 from serverkit import bundle, fixtures, start
 
 FORM = "application/x-www-form-urlencoded"
@@ -205,3 +206,14 @@ def test_a_client_has_one_method_per_operation_and_the_api_error_codes(api):
             assert callable(getattr(c.Client, snake(op.node["operationId"])))
     assert doc["servers"][0]["url"] == c.BASE_URL
     assert doc["info"]["x-error-code-field"] == c.ERROR_CODE_FIELD
+
+
+def test_the_readme_shows_a_client_that_runs(server, capsys):
+    """The README's client example, as written, but for the server's address."""
+    readme = (ROOT / "README.md").read_text()
+    (code,) = [block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "apicontract.clients" in block]
+    assert len(code.strip().splitlines()) == 3
+    base = re.search(r'base_url="([^"]+)"', code).group(1)
+    api = base.rstrip("/").rsplit("/", 1)[-1]
+    exec(compile(code.replace(base, server.url(api)), "README.md", "exec"), {})
+    assert "imsi=" in capsys.readouterr().out
