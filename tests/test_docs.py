@@ -7,8 +7,10 @@ pages fit a phone screen; every ruling mark and every unspecified element of the
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -243,10 +245,37 @@ def test_everything_unspecified_is_listed(site, generated, api):
 
 
 def test_no_page_refers_to_anything_off_the_machine(site):
-    for path in site.iterdir():
+    for path in site.rglob("*"):
+        if not path.is_file():
+            continue
         text = path.read_text()
         for needle in ('src="http', "src='http", 'href="http', "@import", "url(http", "//cdn", "fonts.googleapis"):
             assert needle not in text, f"{path.name} refers to {needle}"
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_each_api_page_offers_its_openapi_file_and_payload_schemas(site, api):
+    page = (site / f"{api}.html").read_text()
+    assert (site / "openapi" / f"{api}.json").read_bytes() == (
+        ROOT / "generated" / "openapi" / f"{api}.json"
+    ).read_bytes()
+    assert f'href="openapi/{api}.json" download' in page
+    for schema in sorted((ROOT / "spec" / api / "webhooks").glob("*.schema.json")):
+        assert (site / "schemas" / api / schema.name).read_bytes() == schema.read_bytes()
+        assert f'href="schemas/{api}/{schema.name}" download' in page
+    assert f"apicontract.clients.{api.replace('-', '_')}" in page and "pip install" in page
+
+
+def test_pages_speak_to_readers_of_the_api_not_of_this_repository(site):
+    """No path of this repository, no "fixtures": a reader has the site, not the checkout. (The rulings
+    page is the rulings' text as written, which names the reference server's fixture accounts once.)"""
+    for page in [site / "index.html", *(site / f"{api}.html" for api in APIS)]:
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+        for needle in ("spec/", "generated/", "fixture", "design/"):
+            assert needle not in text, f"{page.name} says {needle!r}"
+    rulings = (site / "rulings.html").read_text()
+    assert "spec/rulings.md" not in rulings and "design/seed-samples.md" not in rulings
+    assert '<a href="seed-samples.md" download' in rulings and (site / "seed-samples.md").is_file()
 
 
 # the sample calls -------------------------------------------------------------------------------------

@@ -181,7 +181,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port serving every API under its prefix (/sim-v1, ...).")] = 8080,
     api_port: Annotated[
         list[str] | None,
-        typer.Option("--api-port", help="API=PORT: also serve that API at the root of its own port."),
+        typer.Option(
+            "--api-port",
+            help="API=PORT: also serve that API on its own port, at its real base URL's path (cpaas: /api).",
+        ),
     ] = None,
     data_dir: Annotated[
         Path | None, typer.Option(help="Keep state here across restarts (default: a temporary folder).")

@@ -9,10 +9,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
 
 from apicontract.paths import Layout, module_name
+
+_LOADING = threading.Lock()  # servers started side by side in threads must not see a half-run module
 
 
 class NotBuilt(Exception):
@@ -32,9 +35,14 @@ def load_models(where: Layout, api: str) -> ModuleType:
     if not path.is_file():
         raise NotBuilt(f"{path} is missing: run `apicontract build`")
     name = f"apicontract._loaded_models.{module_name(api)}_{abs(hash(str(path.resolve())))}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    with _LOADING:
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+        return sys.modules[name]

@@ -1,8 +1,9 @@
 """Spec prose (CommonMark, as OpenAPI descriptions are) to safe HTML, with ruling ids turned into links.
 
 Descriptions cite rulings inline ("... is 400 `body_invalid` (R5)"); a reader should reach the ruling in
-one click, so every known id in running text becomes a link to `rulings.html#<id>`. Raw HTML in the spec
-is escaped, never passed through, and headings are pushed below the page's own.
+one click, so every known id in running text becomes a link to `rulings.html#<id>`. A file the site offers
+for download (`endCallback.schema.json`), named in a code span, becomes a link to the site's copy. Raw HTML
+in the spec is escaped, never passed through, and headings are pushed below the page's own.
 """
 
 from __future__ import annotations
@@ -25,14 +26,22 @@ def ruling_href(ruling: str) -> str:
 class Prose:
     """Renders spec prose; knows the ruling ids so that only real ones become links."""
 
-    def __init__(self, rulings: Iterable[str], heading_floor: int = 4, anchor_rulings: bool = False):
+    def __init__(
+        self,
+        rulings: Iterable[str],
+        heading_floor: int = 4,
+        anchor_rulings: bool = False,
+        downloads: dict[str, str] | None = None,
+    ):
         self.rulings = frozenset(rulings)
+        self.downloads = dict(downloads or {})  # file name -> the site's copy
         self.heading_floor = heading_floor
         self.anchored: list[str] = []
         self._md = MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
         if anchor_rulings:
             self._md.core.ruler.push("ruling_anchors", self._anchor_rulings)
         self._md.core.ruler.push("ruling_links", self._link_rulings)
+        self._md.core.ruler.push("download_links", self._link_downloads)
         self._md.core.ruler.push("shift_headings", self._shift_headings)
 
     def block(self, text: str | None) -> Markup:
@@ -62,6 +71,11 @@ class Prose:
         for token in state.tokens:
             if token.type == "inline" and token.children:
                 token.children = list(_split_rulings(token.children, self.rulings))
+
+    def _link_downloads(self, state) -> None:
+        for token in state.tokens:
+            if token.type == "inline" and token.children and self.downloads:
+                token.children = list(_link_files(token.children, self.downloads))
 
     def _shift_headings(self, state) -> None:
         for token in state.tokens:
@@ -95,14 +109,28 @@ def _split_rulings(children: list[Token], rulings: frozenset[str]) -> Iterable[T
             yield _text(child.content[last:])
 
 
+def _link_files(children: list[Token], downloads: dict[str, str]) -> Iterable[Token]:
+    inside_link = 0
+    for child in children:
+        inside_link += {"link_open": 1, "link_close": -1}.get(child.type, 0)
+        if child.type == "code_inline" and not inside_link and child.content in downloads:
+            link = Token("link_open", "a", 1)
+            link.attrs = {"href": downloads[child.content], "download": ""}
+            yield link
+            yield child
+            yield Token("link_close", "a", -1)
+        else:
+            yield child
+
+
 def _text(content: str) -> Token:
     token = Token("text", "", 0)
     token.content = content
     return token
 
 
-def rulings_page(text: str) -> tuple[Markup, list[str]]:
+def rulings_page(text: str, downloads: dict[str, str] | None = None) -> tuple[Markup, list[str]]:
     """`spec/rulings.md` as HTML with an anchor per ruling (`id="R5"` on its list item), and the ids found."""
-    prose = Prose((), heading_floor=2, anchor_rulings=True)
+    prose = Prose((), heading_floor=2, anchor_rulings=True, downloads=downloads)
     html = prose.block(text)
     return html, list(prose.anchored)

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from apicontract.docs.consumers import consumers
 from apicontract.docs.samples import Context, operation_samples
 from apicontract.docs.schemas import Field, describe, enum_rows, fields, marks, ref_parts, type_refs
 from apicontract.docs.views import (
@@ -30,7 +31,7 @@ from apicontract.docs.views import (
 )
 from apicontract.docs.webhooks import describe_webhook
 from apicontract.paths import Layout, module_name
-from apicontract.specs.bundle import pointer
+from apicontract.specs.bundle import component_name, pointer
 from apicontract.specs.walk import Operation, deref, error_field, iter_operations, parameters, response_codes
 from apicontract.specs.yamlfile import SpecFileError, load
 
@@ -38,9 +39,30 @@ from apicontract.specs.yamlfile import SpecFileError, load
 def load_api(layout: Layout, api: str) -> ApiView:
     """Read the API's bundle (and its fixtures and model names, for the samples) into page data."""
     doc = json.loads(layout.bundle(api).read_text(encoding="utf-8"))
-    return ApiBuilder(
+    view = ApiBuilder(
         doc, api, _model_names(layout.models / f"{module_name(api)}.py"), _credentials(layout, api)
     ).build()
+    files = payload_schemas(layout, api)
+    view.payload_files = [(path.name, payload_href(api, path.name)) for path in files]
+    by_component = {component_name(path): (path.name, payload_href(api, path.name)) for path in files}
+    for webhook in view.webhooks:
+        webhook.payload_file = next((by_component[t.schema] for t in webhook.payload if t.schema in by_component), None)
+    return view
+
+
+def bundle_href(api: str) -> str:
+    """Where the site offers the API's bundled spec for download."""
+    return f"openapi/{api}.json"
+
+
+def payload_href(api: str, name: str) -> str:
+    """Where the site offers a webhook or callback payload schema for download."""
+    return f"schemas/{api}/{name}"
+
+
+def payload_schemas(layout: Layout, api: str) -> list[Path]:
+    """The API's standalone payload schema files (spec/<api>/webhooks/*.schema.json)."""
+    return sorted((layout.spec / api / "webhooks").glob("*.schema.json"))
 
 
 def _model_names(path: Path) -> frozenset[str]:
@@ -118,8 +140,10 @@ class ApiBuilder:
             schemas=self.schemas(),
             unspecified=[],
             module=module_name(self.api),
+            bundle_file=bundle_href(self.api),
         )
         view.unspecified = self.unspecified(view)
+        view.consumers = consumers(self.ctx, self.api, view.module, view.bundle_file)
         return view
 
     # operations -----------------------------------------------------------------------------------------

@@ -225,7 +225,8 @@ def python(ctx: Context, call: Call) -> str:
     arguments: list[str] = []
     if call.body_kind in ("form", "json") and call.body_model:
         lines.append(f"body = {call.body_model}.model_validate({_py(call.body, 0)})")
-        dumped = 'body.model_dump(mode="json", exclude_unset=True)'
+        # by alias: a field named after a Python keyword (`from`) is `from_` in the model, `from` on the wire
+        dumped = 'body.model_dump(mode="json", by_alias=True, exclude_unset=True)'
         arguments.append(f"{'data' if call.body_kind == 'form' else 'json'}={dumped}")
     elif call.body_kind in ("form", "json"):
         arguments.append(f"{'data' if call.body_kind == 'form' else 'json'}={_py(call.body, 4)}")

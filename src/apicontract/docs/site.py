@@ -15,11 +15,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from apicontract.docs import search
 from apicontract.docs.markup import Prose, ruling_href, rulings_page
-from apicontract.docs.model import load_api
+from apicontract.docs.model import bundle_href, load_api, payload_href, payload_schemas
 from apicontract.docs.views import ApiView, OperationView
 from apicontract.paths import Layout
 
 STATIC = ("site.css", "search.js", "favicon.svg")
+NOTES = ("seed-samples.md",)  # files of spec/ the rulings name, offered as they are
 
 
 class DocsError(Exception):
@@ -49,9 +50,16 @@ def build_site(layout: Layout, out: Path) -> list[Path]:
     missing = [str(layout.bundle(api)) for api in apis if not layout.bundle(api).is_file()]
     if missing:
         raise DocsError(f"missing bundle(s) {', '.join(missing)}; run `apicontract build` first")
-    rulings_html, ruling_ids = rulings_page((layout.spec / "rulings.md").read_text(encoding="utf-8"))
+    # files offered for download, as they are: each bundle, each payload schema, the notes the rulings name
+    files: dict[str, Path] = {bundle_href(api): layout.bundle(api) for api in apis}
+    for api in apis:
+        files.update({payload_href(api, path.name): path for path in payload_schemas(layout, api)})
+    files.update({name: layout.spec / name for name in NOTES if (layout.spec / name).is_file()})
+    names = [href.rsplit("/", 1)[-1] for href in files]
+    downloads = {href.rsplit("/", 1)[-1]: href for href in files if names.count(href.rsplit("/", 1)[-1]) == 1}
+    rulings_html, ruling_ids = rulings_page((layout.spec / "rulings.md").read_text(encoding="utf-8"), downloads)
     views = [load_api(layout, api) for api in apis]
-    env = _environment(Prose(ruling_ids))
+    env = _environment(Prose(ruling_ids, downloads=downloads))
     common = {"apis": views}
     pages = {
         "index.html": env.get_template("index.html.j2").render(**common, current="index", matrix=matrix(views)),
@@ -71,6 +79,11 @@ def build_site(layout: Layout, out: Path) -> list[Path]:
         for name, text in pages.items():
             path = out / name
             path.write_text(text, encoding="utf-8")
+            written.append(path)
+        for name, source in files.items():
+            path = out / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(source.read_bytes())
             written.append(path)
     except OSError as exc:
         raise DocsError(f"cannot write {out}: {exc.strerror or exc}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from apicontract.docs.consumers import Consumers
 from apicontract.docs.samples import Sample
 from apicontract.docs.schemas import EnumRow, Field, Mark, TypeRef
 
@@ -106,6 +107,7 @@ class OperationView:
     received: list[Received] = field(default_factory=list)
     payload: list[TypeRef] = field(default_factory=list)
     receiver_code: str | None = None
+    payload_file: tuple[str, str] | None = None  # (file name, the site's copy) of a webhook's payload schema
 
     @property
     def request_content_types(self) -> list[str]:
@@ -173,6 +175,9 @@ class ApiView:
     schemas: list[SchemaView]
     unspecified: list[Unspecified]
     module: str
+    bundle_file: str = ""  # the site's copy of the bundle, for download
+    payload_files: list[tuple[str, str]] = field(default_factory=list)  # (file name, the site's copy)
+    consumers: Consumers | None = None
 
     @property
     def base_url(self) -> str:

@@ -63,7 +63,7 @@ def banner(
     host, port = listeners[0][0].getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     base = f"{scheme}://{shown}:{port}"
-    own = {api: sock.getsockname()[1] for sock, _, api in listeners[1:]}
+    own = {api: f"{sock.getsockname()[1]}{getattr(app, 'base', '')}" for sock, app, api in listeners[1:]}
     security = f"HTTPS, certificate SHA-256 {tls.fingerprint}" if tls else "plain HTTP on loopback, R6"
     lines = [f"apicontract reference server on {base} ({security})", ""]
     insecure = ["-k"] if tls else []

@@ -1,8 +1,9 @@
 """`apicontract serve`: run the reference server until interrupted, and tell a newcomer how to use it.
 
 All APIs are served on one port under their prefixes (`/sim-v1`, ...); `--api-port API=PORT` also
-serves an API at the root of a port of its own, the way its real base URL has it (sim-v2 and sim-v3
-both have `/sim` at the root of `https://api.onomondo.com`).
+serves an API on a port of its own at the path of its real base URL (the spec's `servers[0].url`): sim-v2
+and sim-v3 have `/sim` at the root of `https://api.onomondo.com`, cpaas has `/media` under
+`https://cpaas.mittoapi.net/api`, so there it is `http://127.0.0.1:PORT/api/media`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from rich.console import Console
@@ -57,17 +59,34 @@ def is_loopback(host: str) -> bool:
 
 
 class PrefixedRoot:
-    """Serves one API at the root of its own port by putting its prefix back on every path."""
+    """Serves one API on a port of its own at its base URL's path (`servers[0].url`: `/api` for cpaas,
+    the root for the SIM APIs), by putting the API's prefix on every path in place of that base path.
+    A path outside the base path keeps it in front (`/media` -> `/cpaas/api/media`), which no operation
+    of the API has: it answers the API's own route 404."""
 
     def __init__(self, app: ReferenceServer, api: str):
         self.app, self.prefix = app, "/" + api
+        servers = app.contexts[api].compiled.doc.get("servers") or [{}]
+        self.base = urlsplit(str(servers[0].get("url") or "")).path.rstrip("/")
+
+    def route(self, path: str) -> str:
+        """The path on the shared app of a path on this port."""
+        if not self.base:
+            return self.prefix + path
+        if path == self.base or path.startswith(self.base + "/"):
+            return self.prefix + (path[len(self.base) :] or "/")
+        return self.prefix + self.base + path
+
+    def _target(self, target: bytes) -> bytes:
+        path, mark, query = target.partition(b"?")
+        return self.route(path.decode("latin-1")).encode("latin-1") + mark + query
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http":  # lifespan belongs to the main port's server
-            await self.app({**scope, "path": self.prefix + scope["path"], "raw_path": None}, receive, send)
+            await self.app({**scope, "path": self.route(scope["path"]), "raw_path": None}, receive, send)
 
     def limits_for(self, target: bytes) -> Limits | None:
-        return self.app.limits_for(self.prefix.encode() + target)
+        return self.app.limits_for(self._target(target))
 
     def lenient_limits(self) -> Limits:
         return self.app.limits_for(self.prefix.encode()) or self.app.lenient_limits()
@@ -76,7 +95,7 @@ class PrefixedRoot:
         return self.app.limits_for(self.prefix.encode()) or self.app.strict_limits()
 
     def http_error(self, status: int, target: bytes) -> Answer:
-        return self.app.http_error(status, self.prefix.encode() + target)
+        return self.app.http_error(status, self._target(target))
 
 
 def bind(host: str, port: int) -> socket.socket:

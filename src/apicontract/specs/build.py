@@ -6,6 +6,7 @@ its builtin formatter), so `--check` can regenerate in a temporary folder and ca
 
 from __future__ import annotations
 
+import ast
 import difflib
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from apicontract.paths import Layout, module_name
 from apicontract.specs.bundle import bundle, dumps
+from apicontract.specs.clients import ClientError, render_client
 from apicontract.specs.yamlfile import SpecFileError
 
 MODEL_OPTIONS = (
@@ -49,6 +51,10 @@ Written by `apicontract build` from `spec/`; `apicontract build --check` fails w
 - `models/<api>.py`: pydantic v2 models of every request body, response body and webhook/callback payload,
   generated with datamodel-code-generator; installed as `apicontract.models.<api>` (e.g.
   `from apicontract.models.sim_v2 import SimCreate`).
+- `clients/<api>.py`: a typed client per API (one method per operation, bodies and answers as those models,
+  the API's own authentication, errors raised with their status and code), generated from the bundle by
+  `apicontract build` itself; installed as `apicontract.clients.<api>` (e.g.
+  `from apicontract.clients.sim_v2 import Client`).
 """
 
 
@@ -67,6 +73,7 @@ def render(layout: Layout, apis: list[str]) -> dict[str, str]:
     """Every file of `generated/` as relative path -> content."""
     files: dict[str, str] = {"README.md": README}
     init_lines = ['"""Pydantic v2 models generated from spec/ by `apicontract build`. Do not edit."""', ""]
+    client_lines = ['"""Typed API clients generated from spec/ by `apicontract build`. Do not edit."""', ""]
     for api in apis:
         try:
             bundled = bundle(api, layout.entry(api))
@@ -75,10 +82,22 @@ def render(layout: Layout, apis: list[str]) -> dict[str, str]:
             raise BuildError(f"{where}: {exc}") from None
         text = dumps(bundled.doc)
         files[f"openapi/{api}.json"] = text
-        files[f"models/{module_name(api)}.py"] = _models(api, text)
+        models = _models(api, text)
+        files[f"models/{module_name(api)}.py"] = models
         init_lines.append(f"# {module_name(api)}: models of spec/{api}/openapi.yaml")
+        try:
+            files[f"clients/{module_name(api)}.py"] = render_client(api, bundled.doc, _class_names(models))
+        except ClientError as exc:
+            raise BuildError(f"{layout.display(layout.entry(api))}: cannot generate the client: {exc}") from None
+        client_lines.append(f"# {module_name(api)}: client of spec/{api}/openapi.yaml")
     files["models/__init__.py"] = "\n".join(init_lines) + "\n"
+    files["clients/__init__.py"] = "\n".join(client_lines) + "\n"
     return files
+
+
+def _class_names(source: str) -> frozenset[str]:
+    """The classes a generated models module defines (a client only refers to models that exist)."""
+    return frozenset(node.name for node in ast.parse(source).body if isinstance(node, ast.ClassDef))
 
 
 def _models(api: str, bundled_json: str) -> str:
