@@ -17,6 +17,7 @@ from pathlib import Path
 from apicontract.paths import Layout, module_name
 from apicontract.specs.bundle import bundle, dumps
 from apicontract.specs.clients import ClientError, render_client
+from apicontract.specs.schemathesis_config import render_config
 from apicontract.specs.yamlfile import SpecFileError
 
 MODEL_OPTIONS = (
@@ -55,6 +56,9 @@ Written by `apicontract build` from `spec/`; `apicontract build --check` fails w
   the API's own authentication, errors raised with their status and code), generated from the bundle by
   `apicontract build` itself; installed as `apicontract.clients.<api>` (e.g.
   `from apicontract.clients.sim_v2 import Client`).
+- `schemathesis/<api>.toml`: what plain schemathesis needs to know about the spec (where a schema-valid request
+  may still be refused, what the contract leaves to the implementation):
+  `st run --config-file generated/schemathesis/sim-v2.toml generated/openapi/sim-v2.json --url ... -H ...`.
 """
 
 
@@ -90,6 +94,7 @@ def render(layout: Layout, apis: list[str]) -> dict[str, str]:
         except ClientError as exc:
             raise BuildError(f"{layout.display(layout.entry(api))}: cannot generate the client: {exc}") from None
         client_lines.append(f"# {module_name(api)}: client of spec/{api}/openapi.yaml")
+        files[f"schemathesis/{api}.toml"] = render_config(api, bundled.doc)
     files["models/__init__.py"] = "\n".join(init_lines) + "\n"
     files["clients/__init__.py"] = "\n".join(client_lines) + "\n"
     return files
