@@ -115,7 +115,8 @@ def address(url: str) -> tuple[str, int]:
 
 
 class Captures:
-    """One capture per distinct host:port the targets deliver to (the embedded server shares one)."""
+    """The suite's endpoints: one capture per distinct host:port an API's accounts deliver to, listening from
+    the first time that API's checks need it (so processes checking different APIs never compete for one)."""
 
     def __init__(self, urls: dict[str, list[str]]):
         self.urls = urls
@@ -123,29 +124,31 @@ class Captures:
         self.problems: dict[str, str] = {}
 
     def __enter__(self) -> Captures:
-        for api, urls in self.urls.items():
-            for url in urls:
-                if not url.startswith("http://"):
-                    continue  # plain HTTP only: the checks skip, saying so
-                where = address(url)
-                if where in self.by_address or api in self.problems:
-                    continue
-                try:
-                    self.by_address[where] = Capture(*where).__enter__()
-                except OSError as exc:
-                    reason = (
-                        "in use (with --workers, select the webhook checks into one run)"
-                        if exc.errno == errno.EADDRINUSE
-                        else str(exc)
-                    )
-                    self.problems[api] = f"cannot listen on {where[0]}:{where[1]} for webhook URL {url}: {reason}"
         return self
 
     def __exit__(self, *exc: object) -> None:
         for capture in self.by_address.values():
             capture.__exit__()
 
+    def _listen(self, api: str) -> None:
+        for url in self.urls.get(api, []):
+            if not url.startswith("http://"):
+                continue  # plain HTTP only: the checks skip, saying so
+            where = address(url)
+            if where in self.by_address or api in self.problems:
+                continue
+            try:
+                self.by_address[where] = Capture(*where).__enter__()
+            except OSError as exc:
+                reason = (
+                    "in use (another process or check listens there: with --workers, give each API its own port)"
+                    if exc.errno == errno.EADDRINUSE
+                    else str(exc)
+                )
+                self.problems[api] = f"cannot listen on {where[0]}:{where[1]} for webhook URL {url}: {reason}"
+
     def of(self, api: str) -> CaptureGroup | None:
+        self._listen(api)
         wanted = dict.fromkeys(address(u) for u in self.urls.get(api, []))
         found = [self.by_address[a] for a in wanted if a in self.by_address]
         return CaptureGroup(found) if found else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import random
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 import schemathesis
@@ -129,15 +130,37 @@ def _types(schema: dict) -> list[str]:
     return [kind] if isinstance(kind, str) else list(kind or [])
 
 
-def replay(response: requests.Response) -> str:
+def replay(response: requests.Response, target: Target | None = None, scenario: str | None = None) -> str:
+    """A curl of the request; for an ignored-auth finding, of the request as the probe sent it: without
+    credentials, or with wrong ones (the valid ones would not reproduce it)."""
     sent = response.request
     headers = {k: v for k, v in sent.headers.items() if k.lower() not in NOT_SHOWN}
-    return curl(sent.method, sent.url, headers, sent.body)
+    url = sent.url
+    if scenario is not None and target is not None:
+        own = {name.lower() for name in target.headers()}
+        headers = {k: v for k, v in headers.items() if k.lower() not in own}
+        url = _without_query_auth(target, url)
+        if scenario != "no_auth":
+            headers.update(target.headers(target.first.wrong()))
+    return curl(sent.method, url, headers, sent.body)
 
 
-def violation(target: Target, op: Operation, check: str, expected: str, actual: str, response) -> Violation:
+def _how(scenario: object) -> str:
+    return "without credentials" if str(scenario) == "no_auth" else "with wrong credentials"
+
+
+def _without_query_auth(target: Target, url: str) -> str:
+    parts = urlsplit(url)
+    names = {name for name in target.query_auth()}
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in names]
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def violation(
+    target: Target, op: Operation, check: str, expected: str, actual: str, response, scenario: str | None = None
+) -> Violation:
     note = f" (generated with --contract-seed {base_seed(target)})"
-    return Violation(target.api, op.label, check, expected, actual + note, replay(response))
+    return Violation(target.api, op.label, check, expected, actual + note, replay(response, target, scenario))
 
 
 def exercise(target: Target, op: Operation, case, mode: str, session: requests.Session) -> Violation | None:
@@ -165,7 +188,9 @@ def exercise(target: Target, op: Operation, case, mode: str, session: requests.S
             except FailureGroup as group:
                 failure = group.exceptions[0]
                 expected = failure.message.split("\n\nSchema:")[0].strip()[:800] or f"no {failure.title.lower()}"
-                return violation(target, op, check.__name__, expected, exchange.shown(), response)
+                scenario = getattr(failure, "scenario", None)  # ignored_auth: how the probe authenticated
+                shown = exchange.shown() if scenario is None else f"a success for a request {_how(scenario)}"
+                return violation(target, op, check.__name__, expected, shown, response, scenario and str(scenario))
     if 200 <= response.status_code < 300:  # ignored_auth probed this operation without and with wrong credentials
         target.extras.setdefault("conformance.auth_enforced", set()).add(op.label)
     found = run_all(exchange)

@@ -11,12 +11,15 @@ parametrizes the suite's own tests, so it stays out of other test suites' way.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 
 from apicontract.contracts.target import Account, Credentials, HookCredentials, Target
 from apicontract.contracts.targetfile import ApiTarget, TargetFileError, check_entries, read_target_file
+from apicontract.contracts.violations import Violation, Violations
 from apicontract.generated import load_bundle, load_models
 from apicontract.paths import layout
 from apicontract.specs.yamlfile import SpecFileError, load
@@ -225,8 +228,6 @@ def captures(targets: dict[str, Target]):
         own = [a.webhook_url for a in target.accounts if a.webhook_url]
         urls[api] = [u for u in dict.fromkeys([target.webhook_url, *own]) if u]
     with Captures(urls) as started:
-        for api, target in targets.items():
-            target.capture = started.of(api)
         yield started
 
 
@@ -238,8 +239,32 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("api", wanted, ids=wanted)
 
 
+STATELESS = ("test_error_codes.py::",)  # modules whose checks change no state: any process may run each
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object):
+    """With --workers: an API's stateful checks share the state they model, so each API's checks run in one
+    process (and its webhook endpoint listens there only); stateless checks go wherever there is room."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByApi(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.split("/")[-1].startswith(STATELESS):
+                return nodeid
+            found = re.search(r"\[(?:[^\]]*-)?(" + "|".join(map(re.escape, APIS)) + r")(?:-[^\]]*)?\]$", nodeid)
+            return found.group(1) if found else nodeid
+
+    return ByApi(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`--clauses R9`: keep the checks that name a clause of R9 (or exactly `R24.3`)."""
+    """Checks of APIs that are not checked are no items at all (not skipped ones); `--clauses R9`: keep the
+    checks that name a clause of R9 (or exactly `R24.3`)."""
+    ours = [i for i in items if Path(str(i.fspath)).resolve().parent == SUITE]
+    idle = [i for i in ours if "api" in getattr(i, "fixturenames", ()) and not _api_of(i)]
+    if idle:
+        config.hook.pytest_deselected(items=idle)
+        items[:] = [i for i in items if i not in idle]
     wanted = [w for value in config.getoption("--clauses") or [] for w in value.split(",") if w]
     if not wanted:
         return
@@ -253,9 +278,45 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+META = "apicontract"  # the key of what each test report carries for the check's reporter (also across --workers)
+
+
+def title(item: pytest.Item) -> str:
+    """How a check is named to its user: its `check` marker (as the README names it), with the test's
+    parameters filled in (`behaviour: {concern}` -> `behaviour: lifecycle`); else the function name."""
+    marker = item.get_closest_marker("check")
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if marker is None:
+        return getattr(item, "originalname", item.name)
+    try:
+        return str(marker.args[0]).format(**params)
+    except (KeyError, IndexError):
+        return str(marker.args[0])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Every report of a check carries its API, its name and its violations, as plain data (xdist sends
+    reports between processes, so no objects)."""
+    outcome = yield
+    report = outcome.get_result()
+    if Path(str(item.fspath)).resolve().parent != SUITE:
+        return
+    found = call.excinfo.value if call.excinfo is not None else None
+    items = found.items if isinstance(found, Violations) else [found] if isinstance(found, Violation) else []
+    meta = {"api": _api_of(item), "check": title(item), "violations": [dataclasses.asdict(v) for v in items]}
+    report.user_properties.append((META, meta))
+
+
+def _api_of(item: pytest.Item) -> str | None:
+    api = getattr(getattr(item, "callspec", None), "params", {}).get("api")
+    return api if isinstance(api, str) else None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "apis(*names): the test applies to these APIs only")
     config.addinivalue_line("markers", "clauses(*ids): the ruling clauses a check exercises (contracts/README.md)")
+    config.addinivalue_line("markers", "check(title): how the check is named to its user (`{param}` filled in)")
 
 
 @pytest.fixture

@@ -58,6 +58,7 @@ def fixed_headers(doc: dict, op, status: str) -> dict[str, list[str]]:
     return found
 
 
+@pytest.mark.check('security: credentials required ({how})')
 @pytest.mark.clauses("R3.1", "R3.2", "R3.3", "R18.3")
 @pytest.mark.parametrize("how", ["without credentials", "with wrong credentials"])
 def test_every_operation_requires_authentication(target: Target, client, how):
@@ -69,6 +70,7 @@ def test_every_operation_requires_authentication(target: Target, client, how):
         expect_code(target, op, response, 401, f"authentication required ({how})", request.curl(target, headers))
 
 
+@pytest.mark.check("security: another account's SIM is 403")
 @pytest.mark.clauses("R3.4", "R8.4")
 def test_another_accounts_sim_is_forbidden_on_every_operation(target: Target, client):
     """R8: valid credentials for a SIM of another account's inventory answer 403 on every operation."""
@@ -90,6 +92,7 @@ def test_another_accounts_sim_is_forbidden_on_every_operation(target: Target, cl
     assert checked, "no operation addresses a SIM"
 
 
+@pytest.mark.check('security: key in header or query')
 @pytest.mark.clauses("R23.4")
 @pytest.mark.apis("cpaas")
 def test_cpaas_header_and_query_authentication_both_work(target: Target, client):
@@ -113,6 +116,7 @@ def test_cpaas_header_and_query_authentication_both_work(target: Target, client)
             )
 
 
+@pytest.mark.check("security: another account's media is 404")
 @pytest.mark.clauses("R23.3")
 @pytest.mark.apis("cpaas")
 def test_cpaas_another_accounts_media_is_not_found(target: Target, client):
@@ -144,6 +148,7 @@ def test_cpaas_another_accounts_media_is_not_found(target: Target, client):
         client.delete(target.url(f"/media/{media_id}"), headers=target.headers())
 
 
+@pytest.mark.check('security: HTTPS (--require-https)')
 @pytest.mark.clauses("R6.1")
 def test_https_when_required(target: Target):
     """R6: the sources serve HTTPS only; with --require-https a plain-HTTP target is a violation."""

@@ -7,6 +7,7 @@ curl) rather than tracebacks.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -15,7 +16,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from apicontract.contracts.violations import Violation, Violations
+from apicontract.contracts.plugin import META
+from apicontract.contracts.violations import Violation
 
 
 @dataclass
@@ -24,6 +26,9 @@ class Outcome:
     failed: int = 0
     skipped: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+PLAIN_EVERY = 15  # seconds between progress lines in a log
 
 
 class Reporter:
@@ -42,33 +47,42 @@ class Reporter:
             transient=True,
         )
         self.task = None
+        self.total = self.done = 0
+        self.started = self.last_line = time.monotonic()
 
     # --- pytest hooks ------------------------------------------------------------------------------
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.progress.start()
-        self.task = self.progress.add_task("", total=len(session.items))
+        self.total = len(session.items)
+        self.started = self.last_line = time.monotonic()
+        if self.console.is_terminal:  # a live display; CI logs get a plain line now and then instead
+            self.progress.start()
+            self.task = self.progress.add_task("", total=self.total)
+        else:
+            self.console.print(f"checking: {self.total} checks", highlight=False)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.errors.append(f"collecting {report.nodeid}: {report.longreprtext[-2000:]}")
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
-        outcome = yield
-        report = outcome.get_result()
-        api = item.callspec.params.get("api") if hasattr(item, "callspec") else None
-        report.api = api if isinstance(api, str) else None  # None: a check that does not apply here
-        report.check = item.originalname if hasattr(item, "originalname") else item.name
-        if call.excinfo is not None and isinstance(call.excinfo.value, (Violation, Violations)):
-            report.violation = call.excinfo.value
+    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
+        """With --workers the items are collected in the workers: count them once (they are the same)."""
+        if not self.total:
+            self.total = len(ids)
+            if self.task is not None:
+                self.progress.update(self.task, total=self.total)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if getattr(report, "api", None) is None:
+        meta = dict(report.user_properties).get(META, {})  # the suite's plugin fills it (in every worker)
+        report.api, report.check = meta.get("api"), meta.get("check", report.nodeid)
+        if report.when == "teardown":
+            self.done += 1
+            self._plain_progress(report)
+        if report.api is None:  # a check that does not apply here
             if self.task is not None and report.when == "setup":
                 self.progress.update(self.task, advance=1)
             return
-        key = (report.api, getattr(report, "check", report.nodeid))
+        key = (report.api, report.check)
         if report.when == "call" or (report.when == "setup" and not report.passed):
             outcome = self.outcomes[key]
             if report.passed:
@@ -78,16 +92,31 @@ class Reporter:
                 reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
                 outcome.notes.append(reason.removeprefix("Skipped: "))
             else:
-                violation = getattr(report, "violation", None)
-                found = violation.items if isinstance(violation, Violations) else [violation]
+                found = [Violation(**v) for v in meta.get("violations") or []] or [None]
                 outcome.failed += len(found)
                 for item in found:
                     self.failures.append((key[0], report.nodeid, item, report.longreprtext[-3000:]))
             if self.task is not None:
                 self.progress.update(self.task, advance=1, description=f"{key[0]} {key[1]}")
 
+    def _plain_progress(self, report: pytest.TestReport) -> None:
+        """In a log (no terminal): a line every PLAIN_EVERY seconds, saying how far the check is and where."""
+        now = time.monotonic()
+        if self.console.is_terminal or now - self.last_line < PLAIN_EVERY:
+            return
+        self.last_line = now
+        where = f"{getattr(report, 'api', '') or ''} {getattr(report, 'check', '')}".strip()
+        failed = f", {self.failed} violation(s) so far" if self.failed else ""
+        self.console.print(
+            f"[{int(now - self.started) // 60}:{int(now - self.started) % 60:02d}] {self.done}/{self.total} checks "
+            f"done{failed}; now: {where}",
+            highlight=False,
+            markup=False,
+        )
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        self.progress.stop()
+        if self.task is not None:
+            self.progress.stop()
 
     # --- output ------------------------------------------------------------------------------------
 
@@ -107,6 +136,9 @@ class Reporter:
                 str(outcome.skipped),
             )
         self.console.print(table)
+        skipped = [(api, check, note) for (api, check), o in sorted(self.outcomes.items()) for note in o.notes]
+        for api, check, note in dict.fromkeys(skipped):
+            self.console.print(f"skipped: [{api}] {check}: {note}", markup=False, highlight=False)
         for _api, nodeid, violation, text in self.failures:
             if self._known(violation):
                 self.console.rule(f"[yellow]KNOWN[/yellow] {nodeid} (in the baseline)")

@@ -110,7 +110,7 @@ def pytest_args(options: CheckOptions) -> list[str]:
             "-o",
             "junit_suite_name=apicontract",
         ]
-    if options.workers > 1:
+    if options.workers > 1:  # each API's stateful checks stay in one process (the plugin groups them)
         args += ["-n", str(options.workers)]
     if options.select:
         args += ["-k", options.select]
@@ -196,19 +196,19 @@ def _start_embedded(options: CheckOptions):
     from apicontract.server.app import ServerConfig
     from apicontract.server.embedded import EmbeddedServer
 
-    capture = f"http://127.0.0.1:{free_port()}"
+    # each API delivers to a port of its own, so each API's checks can run in a process of its own (--workers)
+    endpoints = {api: f"http://127.0.0.1:{free_port()}/events" for api in options.apis}
     config = ServerConfig(
         options.layout,
         Path(tempfile.mkdtemp(prefix="apicontract-check-")),
         options.apis,
         {api: path for api, path in options.fixtures.items()},
-        webhook_url=capture + "/hooks",
-        callback_url=capture + "/callbacks",
+        endpoints=endpoints,
         time_scale=0,
     )
     server = EmbeddedServer(config).start()
     options.reference = True
     for api in options.apis:
         options.base_urls[api] = server.url(api)
-        options.webhook_urls.setdefault(api, capture + ("/callbacks" if api == "cpaas" else "/hooks"))
+        options.webhook_urls.setdefault(api, endpoints[api])
     return server

@@ -64,6 +64,7 @@ class ServerConfig:
     fixtures: dict[str, Path] = field(default_factory=dict)  # api -> fixtures file (default: the spec's)
     webhook_url: str | None = None
     callback_url: str | None = None
+    endpoints: dict[str, str] = field(default_factory=dict)  # api -> its events' endpoint, over the two above
     time_scale: float = 1.0  # multiplies cpaas repeat intervals (0: no waiting)
     max_pending_events: int = MAX_PENDING  # the delivery queue's cap (webhooks and callbacks)
 
@@ -87,7 +88,7 @@ class ReferenceServer:
                 for index, entry in enumerate(fixtures.get("accounts") or [])
             ]
             compiled = compile_api(name, doc)
-            endpoint = config.callback_url if name == "cpaas" else config.webhook_url
+            endpoint = config.endpoints.get(name) or (config.callback_url if name == "cpaas" else config.webhook_url)
             ctx = ApiContext(name, compiled, self.store, fixtures, accounts, models, self.deliverer, endpoint)
             self.contexts[name] = ctx
             self.apis["/" + name] = ApiServer(compiled, accounts, implementation(name)(ctx), models)
