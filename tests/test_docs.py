@@ -368,3 +368,235 @@ def test_templates_and_static_files_ship_with_the_package():
     package = resources.files("apicontract.docs")
     for name in ("templates/api.html.j2", "templates/base.html.j2", "static/site.css", "static/search.js"):
         assert (package / name).is_file(), name
+
+
+# what the contract promises beside the reference server's own answers (R0) -------------------------------
+
+
+def _page(site: Path, api: str) -> str:
+    return (site / f"{api}.html").read_text()
+
+
+def _article(page: str, anchor: str) -> str:
+    """The inside of the operation or webhook article with this id (articles do not nest)."""
+    match = re.search(rf'<article [^>]*id="{re.escape(anchor)}"[^>]*>(.*?)</article>', page, re.S)
+    assert match, f"no article #{anchor}"
+    return match.group(1)
+
+
+def _carrying(fragment: str, at: str, tags: str = "li|div") -> list[str]:
+    """Every element (an `li` or a `div` holding no element of its own kind) whose `data-at` is `at`."""
+    pattern = rf'<({tags})\b[^>]*\bdata-at="{re.escape(html.escape(at))}"[^>]*>(.*?)</\1>'
+    return [m.group(2) for m in re.finditer(pattern, fragment, re.S)]
+
+
+def _text(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
+
+
+def _has_mark(fragment: str, ruling: str, at: str) -> bool:
+    return (at, f"rulings.html#{ruling}") in Marks(fragment).rulings
+
+
+def _rulings(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+COUNT_WORDS = {"one": "each success causes exactly one", "optional": "an implementation may also send one per success"}
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_webhooks_say_which_operation_causes_them(site, generated, api):
+    """`x-caused-by` and `x-listed-by`: each cause on its webhook, linked to its operation, with its marks."""
+    page, doc = _page(site, api), generated[api]
+    for op in iter_operations(doc):
+        if not op.is_webhook or not (op.node.get("x-caused-by") or op.node.get("x-listed-by")):
+            continue
+        article = _article(page, f"webhook-{op.key}")
+        for index, cause in enumerate(op.node.get("x-caused-by") or []):
+            at = pointer([*op.parts, "x-caused-by", str(index)])
+            (entry,) = _carrying(article, at, "li")
+            words = _text(entry)
+            assert f'href="#op-{cause["operation"]}"' in entry
+            assert COUNT_WORDS[cause["count"]] in words
+            assert f"its {cause['subject']['payload']} is the request's {cause['subject']['request']}" in words
+            for name, value in (cause.get("payload") or {}).items():
+                assert f"its {name} is {json.dumps(value)}" in words
+            if cause.get("after"):
+                assert f"arrives after {cause['after']}" in words and f'href="#webhook-{cause["after"]}"' in entry
+            for ruling in _rulings(cause.get("x-ruling")):
+                assert _has_mark(entry, ruling, at), (at, ruling)
+        if op.node.get("x-caused-by"):
+            assert "A refused request (any 4xx) causes no event" in _text(article)
+        listing = op.node.get("x-listed-by")
+        if listing:
+            at = pointer([*op.parts, "x-listed-by"])
+            (entry,) = _carrying(article, at, "li")
+            words = _text(entry)
+            assert words.startswith("Every delivered record is one that")
+            assert f'href="#op-{listing["operation"]}"' in entry
+            for name in (listing["list"], *listing["time"].values()):
+                assert name in words
+            for ruling in _rulings(listing.get("x-ruling")):
+                assert _has_mark(entry, ruling, at)
+
+
+def test_cpaas_callbacks_are_caused_by_activation(site):
+    page = _page(site, "cpaas")
+    for name in ("startCallback", "endCallback"):
+        article = _article(page, f"webhook-{name}")
+        assert "<h4>Caused by</h4>" in article and 'href="#op-activateApp"' in article
+        assert "each success causes exactly one" in _text(article)
+    assert "it arrives after startCallback" in _text(_article(page, "webhook-endCallback"))
+    activate = _article(page, "op-activateApp")
+    assert 'href="#webhook-startCallback"' in activate and 'href="#webhook-endCallback"' in activate
+    usage = _text(_article(_page(site, "sim-v3"), "webhook-usage"))
+    assert "an implementation may also send one per success" in usage
+    assert "Every delivered record is one that GET /usage (Retrieve Usage) lists" in usage
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_every_also_conforming_answer_is_shown_with_its_values(site, generated, api):
+    """`x-also-answers` of parameters and body roots: status, code, values in words, stage, marks."""
+    page = _page(site, api)
+    found = 0
+    for parts, entries in _occurrences(generated[api], (), "x-also-answers"):
+        for index, entry in enumerate(entries):
+            at = pointer([*parts, "x-also-answers", str(index)])
+            shown = _carrying(page, at, "li")
+            assert shown, f"{at} is not on {api}.html"
+            found += 1
+            for item in shown:
+                words = _text(item)
+                assert words.startswith(f"also conforms: {entry['status']} {entry['code']} for a ")
+                if entry["for"] == "unroutable":
+                    assert "a value holding /, a control character or bytes that are not UTF-8" in words
+                if entry["for"] == "wrong-type":
+                    assert "wrong JSON type" in words or "a value that is not of the parameter's type" in words
+                if entry.get("stage") == "existence":
+                    assert "(after the body's checks, as an unknown id)" in words
+                for ruling in _rulings(entry.get("x-ruling")):
+                    assert _has_mark(item, ruling, at)
+    assert found
+
+
+def _parameter_row(article: str, name: str) -> str:
+    rows = re.findall(r"<tr>\s*<td class=\"name\">(.*?)</tr>", article, re.S)
+    (row,) = [r for r in rows if r.startswith(f"<code>{name}</code>")]
+    return row
+
+
+def test_parameter_rows_show_the_alternatives(site):
+    uuid = _parameter_row(_article(_page(site, "sim-v1"), "op-retrieveSim"), "uuid")
+    assert "also conforms: 404 not_found for a value holding /, a control character" in _text(uuid)
+    assert _has_mark(uuid, "R5c", "/components/parameters/Uuid/x-also-answers/0")
+    cpaas = _page(site, "cpaas")
+    page_row = _text(_parameter_row(_article(cpaas, "op-listMedia"), "page"))
+    assert "also conforms: 400 invalidDataError for a value above 9223372036854775807" in page_row
+    assert "also conforms: 400 invalidSchemeError for a value that is not of the parameter's type" in page_row
+    media_id = _text(_parameter_row(_article(cpaas, "op-getMedia"), "id"))
+    assert "404 invalidDataError for a value that is not a positive integer (after the body's checks" in media_id
+    body = _article(_page(site, "sim-v1"), "op-updateSim")
+    assert "also conforms: 400 body_invalid for a property value of the wrong JSON type" in _text(body)
+
+
+def test_values_a_schema_selects_in_words():
+    from apicontract.docs.answers import values
+    from apicontract.specs.promises import AlsoAnswer
+
+    def words(select, kind="integer"):
+        return values(AlsoAnswer(select, "400", "x"), kind)
+
+    assert words({"type": "integer", "minimum": 9223372036854775808}) == "a value above 9223372036854775807"
+    assert words({"not": {"type": "integer", "minimum": 1}}) == "a value that is not a positive integer"
+    assert words({"type": "string", "maxLength": 3}) == "a value that is a string at most 3 characters long"
+    assert words("unroutable") == "a value holding `/`, a control character or bytes that are not UTF-8"
+    assert words("wrong-type") == "a value that is not of the parameter's type (integer)"
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_implementation_defined_answers_and_keywords_are_marked(site, generated, api):
+    """Every `x-implementation-defined` shows as such where its element is, with its ruling's mark."""
+    page = _page(site, api)
+    for parts, marked in _occurrences(generated[api], (), "x-implementation-defined"):
+        at = pointer([*parts, "x-implementation-defined"])
+        shown = _carrying(page, at, "div")
+        assert shown, f"{at} is not on {api}.html"
+        for note in shown:
+            words = _text(note)
+            assert words.startswith("implementation-defined") and "the reference server's own" in words
+            for keyword in marked.get("keywords") or []:
+                assert keyword in words
+            if not marked.get("keywords"):
+                assert "another implementation may answer otherwise" in words
+            assert _has_mark(note, marked["ruling"], at)
+
+
+def test_connector_answers_are_the_reference_servers_own(site):
+    connector = _article(_page(site, "sim-v2"), "op-createConnector")
+    for at in (
+        "/components/responses/ConnectorOk/x-implementation-defined",
+        "/paths/~1connector~1{id}/post/responses/409/x-implementation-defined",
+        "/components/parameters/ConnectorId/x-implementation-defined",
+    ):
+        assert _carrying(connector, at, "div"), at
+    ok = _text(_carrying(connector, "/components/responses/ConnectorOk/x-implementation-defined", "div")[0])
+    assert "another implementation may answer otherwise, with any 2xx" in ok
+    activate = _article(_page(site, "cpaas"), "op-activateApp")
+    (bound, *_) = _carrying(activate, "/components/schemas/RepeatCount/x-implementation-defined", "div")
+    assert "the reference server's own bound: maximum" in _text(bound)
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_body_error_answer_lists_show_every_answer(site, generated, api):
+    """`x-body-errors`: each situation with its answer; where a list allows several, the rest "also conform"."""
+    page, doc = _page(site, api), generated[api]
+    for op in iter_operations(doc):
+        errors = ((op.node.get("requestBody") or {}).get("x-body-errors")) or {}
+        if not errors:
+            continue
+        article = _article(page, f"op-{op.node['operationId']}")
+        shown = re.search(r'<dl class="facts-inline body-errors">(.*?)</dl>', article, re.S)
+        assert shown, op.label
+        answers = _text(shown.group(1))
+        for entry in errors.values():
+            for found in entry.values() if isinstance(entry, dict) and "code" not in entry else [entry]:
+                first, *others = found if isinstance(found, list) else [found]
+                mine = f"{first['status']} {first['code']}"
+                if others:
+                    alternatives = ", ".join(f"{a['status']} {a['code']}" for a in others)
+                    assert f"{mine} (the reference server's); also conforms: {alternatives}" in answers
+                else:
+                    assert mine in answers
+
+
+def test_an_answer_list_names_the_reference_servers_answer_and_the_alternative(site):
+    create = _text(_article(_page(site, "cpaas"), "op-createMedia"))
+    assert (
+        "A content type the operation does not take 400 requiredJsonError (the reference server's); "
+        "also conforms: 415 invalidDataError"
+    ) in create
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_bodies_say_what_a_shape_error_answers(site, generated, api):
+    """`x-shape-error-code` (cpaas, R23a): the body section names the code and links to its error row."""
+    page, doc = _page(site, api), generated[api]
+    for op in iter_operations(doc):
+        body = {} if op.is_webhook else op.node.get("requestBody") or {}
+        codes = set()
+        for media in (body.get("content") or {}).values():
+            ref = (media.get("schema") or {}).get("$ref", "")
+            root = doc["components"]["schemas"].get(ref.rsplit("/", 1)[-1]) if ref else media.get("schema")
+            codes |= {root["x-shape-error-code"]} if "x-shape-error-code" in (root or {}) else set()
+        if not body:
+            continue
+        article = _article(page, f"op-{op.node['operationId']}")
+        for code in codes:
+            assert f"A missing, mistyped or unknown property answers {code}" in _text(article), op.label
+            assert f'<a href="#err-{op.node["operationId"]}-{code}"><code>{code}</code></a>' in article
+        if not codes:
+            assert "A missing, mistyped or unknown property answers" not in _text(article), op.label
+    assert api != "cpaas" or "A missing, mistyped or unknown property answers invalidSchemeError" in _text(
+        _article(page, "op-activateApp")
+    )

@@ -13,9 +13,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+from apicontract.docs.answers import CAUSED, Link, also, body_errors, caused_by
 from apicontract.docs.consumers import consumers
 from apicontract.docs.samples import Context, operation_samples
-from apicontract.docs.schemas import Field, describe, enum_rows, fields, marks, ref_parts, type_refs
+from apicontract.docs.schemas import (
+    Field,
+    base_type,
+    describe,
+    enum_rows,
+    fields,
+    implementation,
+    marks,
+    named,
+    ref_parts,
+    type_refs,
+)
 from apicontract.docs.views import (
     ApiView,
     Body,
@@ -32,7 +44,16 @@ from apicontract.docs.views import (
 from apicontract.docs.webhooks import describe_webhook
 from apicontract.paths import Layout, module_name
 from apicontract.specs.bundle import component_name, pointer
-from apicontract.specs.walk import Operation, deref, error_field, iter_operations, parameters, response_codes
+from apicontract.specs.promises import shape_code
+from apicontract.specs.walk import (
+    Operation,
+    deref,
+    error_field,
+    iter_operations,
+    merged,
+    parameters,
+    response_codes,
+)
 from apicontract.specs.yamlfile import SpecFileError, load
 
 
@@ -113,6 +134,7 @@ class ApiBuilder:
         views = [self.operation(op, webhook_counts.get(op.key, 0) > 1) for op in ops]
         operations = [v for v in views if not v.is_webhook]
         webhooks = [v for v in views if v.is_webhook]
+        self.causes(ops, views)
         tag_names = [t.get("name") for t in doc.get("tags") or [] if isinstance(t, dict)]
         tags = [
             Tag(t["name"], t.get("description"), [v for v in views if v.tag == t["name"]])
@@ -145,6 +167,23 @@ class ApiBuilder:
         view.unspecified = self.unspecified(view)
         view.consumers = consumers(self.ctx, self.api, view.module, view.bundle_file)
         return view
+
+    def causes(self, ops: list[Operation], views: list[OperationView]) -> None:
+        """What causes each webhook (`x-caused-by`, `x-listed-by`), and on each operation what it causes."""
+        by_id = {v.id: v for v in views if not v.is_webhook and v.id}
+        links = {key: Link(f"`{v.method} {v.path}` ({v.summary})", "#" + v.anchor) for key, v in by_id.items()}
+        events: dict[str, Link] = {}
+        for v in views:
+            if v.is_webhook:
+                events.setdefault(v.path, Link(f"`{v.path}`", "#" + v.anchor))
+        for op, view in zip(ops, views, strict=True):
+            if not op.is_webhook:
+                continue
+            view.causes = caused_by(self.doc, op.node, op.parts, links, events)
+            for cause in view.causes.causes:
+                if cause.operation_id in by_id:
+                    how = CAUSED.get(cause.count_key, cause.count_key)
+                    by_id[cause.operation_id].caused.append((events[view.path], how))
 
     # operations -----------------------------------------------------------------------------------------
 
@@ -182,6 +221,10 @@ class ApiBuilder:
             is_webhook=op.is_webhook,
         )
         view.responses, view.errors = self.responses(op, view)
+        view.body_errors = body_errors(body)
+        anchors = {row.code: row.anchor for row in reversed(view.errors)}
+        for found in view.bodies:
+            found.shape_href = "#" + anchors[found.shape_code] if found.shape_code in anchors else None
         if op.is_webhook:
             describe_webhook(self.doc, op, view, self.ctx.module, self.models)
         for param in node.get("parameters") or []:
@@ -217,6 +260,8 @@ class ApiBuilder:
         )
         row.marks = marks(param, parts) + [m for m in row.marks if m not in marks(param, parts)]
         row.error_code = param.get("x-error-code", row.error_code)
+        row.also = also(param, parts, base_type(merged(self.doc, param.get("schema"))))
+        row.implementation = implementation(self.doc, param, parts) or row.implementation
         row.unspecified = param.get("x-unspecified", row.unspecified)
         if "x-ruling" in param or "x-unspecified" in param:
             row.at = pointer(list(parts))
@@ -231,6 +276,10 @@ class ApiBuilder:
                 continue
             media_parts = (*parts, "content", ctype)
             schema = media.get("schema")
+            root_parts = (*media_parts, "schema")
+            if isinstance(schema, dict) and named(schema.get("$ref")):
+                root_parts = ref_parts(schema["$ref"])
+            root = merged(self.doc, schema)
             found.append(
                 Body(
                     content_type=ctype,
@@ -239,11 +288,14 @@ class ApiBuilder:
                     examples=self.examples(media, media_parts),
                     marks=marks(media, media_parts),
                     at=pointer(list(media_parts)),
+                    also=also(root, root_parts, base_type(root), body=True),
+                    implementation=implementation(self.doc, schema, root_parts),
+                    shape_code=shape_code(root),
                 )
             )
         return found
 
-    def examples(self, media: dict, parts: tuple[str, ...]) -> list[Example]:
+    def examples(self, media: dict, parts: tuple[str, ...], status: str | None = None) -> list[Example]:
         found = []
         for name, example in (media.get("examples") or {}).items():
             where = (*parts, "examples", name)
@@ -260,6 +312,7 @@ class ApiBuilder:
                     json=json.dumps(example["value"], indent=2, ensure_ascii=False),
                     marks=marks(example, where),
                     at=pointer(list(where)),
+                    implementation=implementation(self.doc, example, where, status),
                 )
             )
         return found
@@ -281,7 +334,7 @@ class ApiBuilder:
                 plain.append(self.response(status, response, parts))
                 continue
             media = (response.get("content") or {}).get("application/json") or {}
-            by_code = self.examples_by_code(media, (*parts, "content", "application/json"))
+            by_code = self.examples_by_code(media, (*parts, "content", "application/json"), status)
             rows = []
             for code in codes[status]:
                 example = by_code.get(code)
@@ -296,20 +349,22 @@ class ApiBuilder:
                         marks=example.marks if example else [],
                         at=example.at if example else pointer(list(parts)),
                         rowspan=0,
+                        implementation=example.implementation if example else None,
                     )
                 )
             if rows:
                 rows[0].rowspan = len(rows)
                 rows[0].response_description = response.get("description")
                 rows[0].response_marks = marks(response, parts)
+                rows[0].response_implementation = implementation(self.doc, response, parts, status)
             errors += rows
         return plain, errors
 
-    def examples_by_code(self, media: dict, parts: tuple[str, ...]) -> dict[str, Example]:
+    def examples_by_code(self, media: dict, parts: tuple[str, ...], status: str) -> dict[str, Example]:
         """Each error example by the code its value carries (named after the code by convention)."""
         found: dict[str, Example] = {}
         raw = media.get("examples") or {}
-        for example in self.examples(media, parts):
+        for example in self.examples(media, parts, status):
             value = deref(self.doc, raw.get(example.name)) or {}
             code = (value.get("value") or {}).get(self.field) if isinstance(value.get("value"), dict) else None
             found.setdefault(str(code) if code is not None else example.name, example)
@@ -327,7 +382,7 @@ class ApiBuilder:
                         description=(deref(self.doc, schema) or {}).get("description")
                         if isinstance(schema, dict) and "$ref" not in schema
                         else None,
-                        examples=self.examples(media, (*parts, "content", ctype)),
+                        examples=self.examples(media, (*parts, "content", ctype), status),
                     )
                 )
         return Response(
@@ -337,6 +392,7 @@ class ApiBuilder:
             unspecified=response.get("x-unspecified"),
             at=pointer(list(parts)),
             content=content,
+            implementation=implementation(self.doc, response, parts, status),
         )
 
     # components -----------------------------------------------------------------------------------------
@@ -378,6 +434,9 @@ class ApiBuilder:
                     unspecified=schema.get("x-unspecified"),
                     examples=[json.dumps(e, indent=2, ensure_ascii=False) for e in schema.get("examples") or []],
                     at=pointer(list(parts)),
+                    also=also(schema, parts, base_type(schema), body=True),
+                    implementation=implementation(self.doc, schema, parts),
+                    shape_code=shape_code(schema),
                 )
             )
         return found

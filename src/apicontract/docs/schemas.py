@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apicontract.specs.bundle import pointer
+from apicontract.specs.promises import implementation_defined
 from apicontract.specs.walk import deref, merged
 
 SCHEMAS = "#/components/schemas/"
@@ -23,6 +24,51 @@ class Mark:
 
     ruling: str
     at: str
+
+
+@dataclass(frozen=True)
+class Also:
+    """A further answer that conforms (`x-also-answers`), besides the element's own code, in words."""
+
+    status: str
+    code: str | None
+    values: str  # which values it answers, as inline markdown ("a value holding `/`, ...")
+    stage: str | None  # words for `stage` ("after the body's checks, as an unknown id")
+    marks: list[Mark]
+    at: str
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """`x-implementation-defined`: the reference server's own answer, or its own validation keywords (R18)."""
+
+    ruling: str
+    keywords: tuple[str, ...]
+    at: str  # the pointer of the `x-implementation-defined` itself
+    status: str | None = None  # of a response, or of an error example: its class is what stays promised
+
+    @property
+    def marks(self) -> list[Mark]:
+        return [Mark(self.ruling, self.at)]
+
+    @property
+    def text(self) -> str:
+        """What a reader may rely on, as inline markdown."""
+        if not self.keywords:
+            text = "the reference server's own answer: another implementation may answer otherwise"
+            if self.status and self.status[:1] in "2345" and self.status[1:].isdigit():
+                shape = "error shape" if self.status[:1] in "45" else "shape"
+                text += f", with any {self.status[:1]}xx in the API's {shape}"
+            return text
+        bounds = [k for k in self.keywords if k.startswith(("min", "max", "exclusive"))]
+        nouns = [("bounds" if len(bounds) > 1 else "bound")] if bounds else []
+        nouns += ["pattern"] if "pattern" in self.keywords else []
+        nouns += ["rule"] if len(bounds) + ("pattern" in self.keywords) < len(self.keywords) else []
+        listed = ", ".join(f"`{k}`" for k in self.keywords)
+        return (
+            f"the reference server's own {'/'.join(nouns)}: {listed}; another implementation may accept more, "
+            "or less (refusing with any 4xx in the API's error shape)"
+        )
 
 
 @dataclass(frozen=True)
@@ -58,6 +104,8 @@ class Field:
     marks: list[Mark] = field(default_factory=list)
     unspecified: str | None = None
     enum: list[EnumRow] = field(default_factory=list)
+    also: list[Also] = field(default_factory=list)  # `x-also-answers` of a parameter
+    implementation: Implementation | None = None
 
 
 def marks(node: Any, parts: tuple[str, ...]) -> list[Mark]:
@@ -66,6 +114,22 @@ def marks(node: Any, parts: tuple[str, ...]) -> list[Mark]:
     ids = [value] if isinstance(value, str) else list(value or [])
     at = pointer(list(parts))
     return [Mark(str(ruling), at) for ruling in ids]
+
+
+def implementation(doc: dict, node: Any, parts: tuple[str, ...], status: str | None = None) -> Implementation | None:
+    """The `x-implementation-defined` of an element, or of the schema its `$ref` names (followed as far as needed);
+    `status` is the response's, for a response or an error example."""
+    seen: set[str] = set()
+    while isinstance(node, dict):
+        found = implementation_defined(node)
+        if found:
+            return Implementation(found.ruling, found.keywords, pointer([*parts, "x-implementation-defined"]), status)
+        ref = node.get("$ref")
+        if not isinstance(ref, str) or not ref.startswith("#/") or ref in seen:
+            return None
+        seen.add(ref)
+        node, parts = deref(doc, {"$ref": ref}), ref_parts(ref)
+    return None
 
 
 def named(ref: Any) -> str | None:
@@ -249,6 +313,7 @@ def describe(
         marks=found_marks,
         unspecified=str(unspecified) if unspecified else None,
         enum=[] if named(target.get("$ref") if isinstance(target, dict) else None) else enum_rows(doc, full),
+        implementation=implementation(doc, own, parts),
     )
 
 

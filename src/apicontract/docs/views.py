@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from apicontract.docs.answers import BodyError, Causes, Link
 from apicontract.docs.consumers import Consumers
 from apicontract.docs.samples import Sample
-from apicontract.docs.schemas import EnumRow, Field, Mark, TypeRef
+from apicontract.docs.schemas import Also, EnumRow, Field, Implementation, Mark, TypeRef
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Example:
     json: str
     marks: list[Mark]
     at: str
+    implementation: Implementation | None = None
 
 
 @dataclass
@@ -28,6 +30,10 @@ class Body:
     examples: list[Example]
     marks: list[Mark]
     at: str
+    also: list[Also] = field(default_factory=list)  # `x-also-answers` of the body's root schema
+    implementation: Implementation | None = None  # `x-implementation-defined` of the root schema
+    shape_code: str | None = None  # `x-shape-error-code` of the root schema
+    shape_href: str | None = None  # the error row that documents it
 
 
 @dataclass
@@ -46,6 +52,7 @@ class Response:
     unspecified: str | None
     at: str
     content: list[Content]
+    implementation: Implementation | None = None
 
 
 @dataclass
@@ -59,6 +66,8 @@ class ErrorRow:
     rowspan: int  # rows of this status, on the first row of the status; 0 on the others
     response_description: str | None = None
     response_marks: list[Mark] = field(default_factory=list)
+    implementation: Implementation | None = None  # of the code's example
+    response_implementation: Implementation | None = None  # of the status' response (first row only)
 
 
 @dataclass
@@ -108,6 +117,9 @@ class OperationView:
     payload: list[TypeRef] = field(default_factory=list)
     receiver_code: str | None = None
     payload_file: tuple[str, str] | None = None  # (file name, the site's copy) of a webhook's payload schema
+    body_errors: list[BodyError] = field(default_factory=list)  # `x-body-errors` of the request body
+    causes: Causes = field(default_factory=Causes)  # of a webhook: `x-caused-by`, `x-listed-by`
+    caused: list[tuple[Link, str]] = field(default_factory=list)  # of an operation: (webhook, how many) it causes
 
     @property
     def request_content_types(self) -> list[str]:
@@ -127,6 +139,10 @@ class SchemaView:
     unspecified: str | None
     examples: list[str]
     at: str
+    also: list[Also] = field(default_factory=list)
+    implementation: Implementation | None = None
+    shape_code: str | None = None
+    shape_href: str | None = None
 
 
 @dataclass

@@ -64,9 +64,9 @@ class ServerConfig:
     fixtures: dict[str, Path] = field(default_factory=dict)  # api -> fixtures file (default: the spec's)
     webhook_url: str | None = None
     callback_url: str | None = None
-    endpoints: dict[str, str] = field(default_factory=dict)  # api -> its events' endpoint, over the two above
     time_scale: float = 1.0  # multiplies cpaas repeat intervals (0: no waiting)
     max_pending_events: int = MAX_PENDING  # the delivery queue's cap (webhooks and callbacks)
+    endpoints: dict[str, str] = field(default_factory=dict)  # api -> its events' endpoint, over the two above
 
 
 class ReferenceServer:
