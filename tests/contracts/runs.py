@@ -10,10 +10,15 @@ from __future__ import annotations
 import io
 import json
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from rich.console import Console
 
@@ -44,6 +49,7 @@ def check(
     examples: int = 10,
     reference: bool = True,
     clauses: list[str] | None = None,
+    seed: int | None = 7,
 ) -> tuple[int, str]:
     """`apicontract check APIS ...`, run in this process (the CLI's own runner)."""
     output = io.StringIO()
@@ -53,7 +59,7 @@ def check(
         base_urls=dict(base_urls),
         webhook_urls=dict(hooks or {}),
         examples=examples,
-        seed=7,
+        seed=seed,
         select=select,
         target_file=target_file,
         reference=reference,
@@ -78,6 +84,34 @@ def serve(
         time_scale=0,
     )
     return EmbeddedServer(config, wrap=wrap).start(), capture
+
+
+@contextmanager
+def serve_process(tmp_path: Path, apis: list[str], fixtures: dict[str, Path]):
+    """`apicontract serve` started as its own process (as a provider starts a server), on a free port, its
+    events to a free port; yields (base URL, capture URL)."""
+    port, capture = free_port(), f"http://127.0.0.1:{free_port()}"
+    command = [sys.executable, "-m", "apicontract", "serve", *apis, "--port", str(port), "--time-scale", "0"]
+    command += ["--webhook-url", capture + "/hooks", "--callback-url", capture + "/callbacks"]
+    command += ["--data-dir", str(tmp_path / "served")]
+    for api, path in fixtures.items():
+        command += ["--fixtures", f"{api}={path}"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(base + f"/{apis[0]}/", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"apicontract serve did not start: {process.stderr.read()}") from None
+                time.sleep(0.1)
+        yield base, capture
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def hooks_for(capture: str, apis: list[str]) -> dict[str, str]:
