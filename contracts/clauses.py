@@ -57,10 +57,14 @@ class _Collector:
 
 
 def check_name(item: pytest.Item) -> str:
-    """How the tables name a check: its test function, with the concern of a behaviour machine."""
-    name = getattr(item, "originalname", item.name)
-    concern = getattr(item, "callspec", None) and item.callspec.params.get("concern")
-    return f"{name}[{concern}]" if concern else name
+    """How the tables name a check: as `apicontract check` names it to its user (its `check` title), with
+    the API for checks that are one API's own (a behaviour machine's concern)."""
+    from apicontract.contracts.plugin import title
+
+    name = title(item)
+    api = getattr(getattr(item, "callspec", None), "params", {}).get("api")
+    own = item.module.__name__.rsplit(".", 1)[-1].startswith("test_behaviour")
+    return f"{api} {name}" if own and isinstance(api, str) else name
 
 
 def collect() -> dict[str, set[str]]:

@@ -2,7 +2,7 @@
 
 A delivery is found by what it mentions (the SIM or activation reference the check caused), not by
 where it arrived, so a server that posts to the wrong path or with the wrong method is told so rather
-than reported as silent. Everything checked comes from the spec (`apicontract.webhooks.spec`).
+than reported as silent. Everything checked comes from the spec (`apicontract.specs.webhooks`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 from apicontract.contracts.capture import Delivery
 from apicontract.contracts.target import Account, Target
 from apicontract.contracts.violations import Violation
-from apicontract.webhooks.spec import Webhook, auth_headers
+from apicontract.specs.webhooks import Webhook, auth_headers
 
 SETTLE = 0.3  # seconds to wait after the expected events, for duplicates or strays to show
 CLOCK_TOLERANCE = 600  # seconds an R7 event time may differ from the suite's clock (UTC)

@@ -23,7 +23,7 @@ from apicontract.contracts.violations import Violation
 from apicontract.paths import layout
 from apicontract.specs.promises import Cause, causes, listed_by
 from apicontract.specs.walk import deref, merged
-from apicontract.webhooks.spec import webhooks
+from apicontract.specs.webhooks import webhooks
 
 TIME = "%Y-%m-%d %H:%M:%S"  # R7
 REPEAT_INTERVAL = "#/components/schemas/RepeatInterval"  # activation fields that make the platform wait

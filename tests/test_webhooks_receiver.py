@@ -16,8 +16,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from apicontract.paths import layout
+from apicontract.specs.webhooks import webhooks
 from apicontract.webhooks.sender import check_receiver
-from apicontract.webhooks.spec import webhooks
 
 from projectkit import ROOT, cli
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 from jsonschema import Draft202012Validator
 
-from apicontract.webhooks.spec import Webhook
+from apicontract.specs.webhooks import Webhook
 
 # printable text: a real platform does not put control characters in these fields
 TEXT = st.characters(blacklist_categories=("Cs", "Cc"))

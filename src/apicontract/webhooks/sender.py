@@ -19,8 +19,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from apicontract.paths import Layout
+from apicontract.specs.webhooks import Webhook, auth_headers, auth_kind, webhooks
 from apicontract.webhooks.payloads import payloads
-from apicontract.webhooks.spec import Webhook, auth_headers, auth_kind, webhooks
 
 PAYLOAD_SHOWN = 36  # characters of a payload in the table; the full one is in the failure lines
 
