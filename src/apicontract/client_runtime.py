@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
@@ -153,7 +153,7 @@ class BaseClient:
         if self._own:
             self.http.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -172,13 +172,12 @@ class BaseClient:
         url = op.path
         for python_name, wire in op.path_params:
             url = url.replace("{" + wire + "}", quote(str((path or {})[python_name]), safe=""))
-        params = {
-            wire: _query_value(query[name]) for name, wire in op.query_params if (query or {}).get(name) is not None
-        }
+        given = query or {}
+        params = {wire: _query_value(given[name]) for name, wire in op.query_params if given.get(name) is not None}
         headers = dict(self.headers)
         auth = None
         if op.secured and self.credential is not None:
-            auth = self._authenticate(headers, params)
+            auth = self._authenticate(self.credential, headers, params)
         request: dict[str, Any] = {}
         if parts is not None and any(value is not None for value in parts.values()):
             request = _multipart(parts)
@@ -190,9 +189,9 @@ class BaseClient:
         )
         return self._answer(op, response)
 
-    def _authenticate(self, headers: dict[str, str], params: dict[str, Any]) -> Any:
-        cred = self.credential
+    def _authenticate(self, cred: Credential, headers: dict[str, str], params: dict[str, Any]) -> Any:
         if cred.kind == "basic":
+            assert isinstance(cred.value, tuple), "a basic credential's value is the (user, secret) pair"
             user, secret = cred.value
             return httpx.BasicAuth(user, secret)
         value = cred.prefix + str(cred.value)

@@ -38,6 +38,8 @@ def load_models(where: Layout, api: str) -> ModuleType:
     with _LOADING:
         if name not in sys.modules:
             spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:  # never for a .py file
+                raise ImportError(f"no loader for {path}", path=str(path))
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             try:

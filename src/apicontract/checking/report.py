@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import pytest
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from apicontract.contracts.plugin import META
@@ -46,7 +47,7 @@ class Reporter:
             console=console,
             transient=True,
         )
-        self.task = None
+        self.task: TaskID | None = None
         self.total = self.done = 0
         self.started = self.last_line = time.monotonic()
 
@@ -73,16 +74,18 @@ class Reporter:
                 self.progress.update(self.task, total=self.total)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        meta = dict(report.user_properties).get(META, {})  # the suite's plugin fills it (in every worker)
-        report.api, report.check = meta.get("api"), meta.get("check", report.nodeid)
+        # the suite's plugin fills it (in every worker); user_properties hold any object, this one is a dict
+        meta = cast(dict[str, Any], dict(report.user_properties).get(META, {}))
+        api: str | None = meta.get("api")
+        check: str = meta.get("check", report.nodeid)
         if report.when == "teardown":
             self.done += 1
-            self._plain_progress(report)
-        if report.api is None:  # a check that does not apply here
+            self._plain_progress(api, check)
+        if api is None:  # a check that does not apply here
             if self.task is not None and report.when == "setup":
                 self.progress.update(self.task, advance=1)
             return
-        key = (report.api, report.check)
+        key = (api, check)
         if report.when == "call" or (report.when == "setup" and not report.passed):
             outcome = self.outcomes[key]
             if report.passed:
@@ -92,20 +95,20 @@ class Reporter:
                 reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
                 outcome.notes.append(reason.removeprefix("Skipped: "))
             else:
-                found = [Violation(**v) for v in meta.get("violations") or []] or [None]
+                found: list[Violation | None] = [Violation(**v) for v in meta.get("violations") or []] or [None]
                 outcome.failed += len(found)
                 for item in found:
                     self.failures.append((key[0], report.nodeid, item, report.longreprtext[-3000:]))
             if self.task is not None:
                 self.progress.update(self.task, advance=1, description=f"{key[0]} {key[1]}")
 
-    def _plain_progress(self, report: pytest.TestReport) -> None:
+    def _plain_progress(self, api: str | None, check: str) -> None:
         """In a log (no terminal): a line every PLAIN_EVERY seconds, saying how far the check is and where."""
         now = time.monotonic()
         if self.console.is_terminal or now - self.last_line < PLAIN_EVERY:
             return
         self.last_line = now
-        where = f"{getattr(report, 'api', '') or ''} {getattr(report, 'check', '')}".strip()
+        where = f"{api or ''} {check}".strip()
         failed = f", {self.failed} violation(s) so far" if self.failed else ""
         self.console.print(
             f"[{int(now - self.started) // 60}:{int(now - self.started) % 60:02d}] {self.done}/{self.total} checks "

@@ -12,6 +12,7 @@ import socket
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -19,6 +20,9 @@ from rich.console import Console
 
 from apicontract.checking.report import Reporter
 from apicontract.paths import Layout
+
+if TYPE_CHECKING:
+    from apicontract.server.embedded import EmbeddedServer
 
 CREDENTIAL_OPTION = {"sim-v1": "--basic", "sim-v2": "--api-key", "sim-v3": "--api-key", "cpaas": "--access-key"}
 
@@ -141,7 +145,7 @@ def run_check(options: CheckOptions, console: Console) -> int:
     embedded = None
     try:
         if options.target_file is not None:
-            _urls_from_target(options)
+            _urls_from_target(options, options.target_file)
         if not options.base_urls and options.target_file is None:
             embedded = _start_embedded(options)
             console.print(f"checking the embedded reference server at {embedded.base_url}", highlight=False)
@@ -175,7 +179,7 @@ def run_check(options: CheckOptions, console: Console) -> int:
     )
 
 
-def _urls_from_target(options: CheckOptions) -> None:
+def _urls_from_target(options: CheckOptions, target_file: Path) -> None:
     """Base URLs the target file gives, for the APIs no --base-url names (the file is validated again by the
     suite's plugin; here only what the preflight needs)."""
     from apicontract.contracts.targetfile import TargetFileError, read_target_file
@@ -183,16 +187,17 @@ def _urls_from_target(options: CheckOptions) -> None:
 
     try:
         described = read_target_file(
-            options.target_file, {api: load_bundle(options.layout, api) for api in options.layout.apis()}
+            target_file, {api: load_bundle(options.layout, api) for api in options.layout.apis()}
         )
     except TargetFileError as exc:
         raise CheckError(f"target file {exc.path}: " + "; ".join(exc.problems)) from None
     for api in options.apis:
-        if api in described and described[api].base_url:
-            options.base_urls.setdefault(api, described[api].base_url)
+        base_url = described[api].base_url if api in described else None
+        if base_url:
+            options.base_urls.setdefault(api, base_url)
 
 
-def _start_embedded(options: CheckOptions):
+def _start_embedded(options: CheckOptions) -> EmbeddedServer:
     from apicontract.server.app import ServerConfig
     from apicontract.server.embedded import EmbeddedServer
 

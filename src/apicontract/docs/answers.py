@@ -238,8 +238,8 @@ def caused_by(
         if not isinstance(item, dict) or "operation" not in item:
             continue
         where = (*parts, "x-caused-by", str(index))
-        subject = item.get("subject") if isinstance(item.get("subject"), dict) else {}
-        payload = item.get("payload") if isinstance(item.get("payload"), dict) else {}
+        subject = item["subject"] if isinstance(item.get("subject"), dict) else {}
+        payload = item["payload"] if isinstance(item.get("payload"), dict) else {}
         after = item.get("after")
         count = str(item.get("count", "one"))
         found.causes.append(

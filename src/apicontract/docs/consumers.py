@@ -113,8 +113,8 @@ def _caveats(doc: dict, ops: list, module: str) -> list[Caveat]:
     if bodied:
         op = bodied[0]
         body = deref(doc, op.node.get("requestBody")) or {}
-        media = next(iter((body.get("content") or {}).values()), {}) or {}
-        example = next((deref(doc, e).get("value") for e in (media.get("examples") or {}).values()), {})
+        media: dict[str, Any] = next(iter((body.get("content") or {}).values()), {}) or {}
+        example: Any = next((deref(doc, e).get("value") for e in (media.get("examples") or {}).values()), {})
         found.append(
             Caveat(
                 "A JSON body on GET and DELETE",

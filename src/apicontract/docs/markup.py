@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markupsafe import Markup
 
@@ -52,7 +53,7 @@ class Prose:
         """A one-liner (an example's summary, a table cell): no wrapping paragraph."""
         return Markup(self._md.renderInline(text or ""))
 
-    def _anchor_rulings(self, state) -> None:
+    def _anchor_rulings(self, state: StateCore) -> None:
         """A list item whose text opens with a bold `**R5 ...**` is ruling R5: give it `id="R5"`."""
         tokens = state.tokens
         for index, token in enumerate(tokens):
@@ -67,17 +68,17 @@ class Prose:
                     self.anchored.append(match.group())
         self.rulings = self.rulings | frozenset(self.anchored)
 
-    def _link_rulings(self, state) -> None:
+    def _link_rulings(self, state: StateCore) -> None:
         for token in state.tokens:
             if token.type == "inline" and token.children:
                 token.children = list(_split_rulings(token.children, self.rulings))
 
-    def _link_downloads(self, state) -> None:
+    def _link_downloads(self, state: StateCore) -> None:
         for token in state.tokens:
             if token.type == "inline" and token.children and self.downloads:
                 token.children = list(_link_files(token.children, self.downloads))
 
-    def _shift_headings(self, state) -> None:
+    def _shift_headings(self, state: StateCore) -> None:
         for token in state.tokens:
             if token.type in ("heading_open", "heading_close"):
                 token.tag = f"h{min(6, int(token.tag[1]) + self.heading_floor - 1)}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -517,7 +518,7 @@ def _written_order(doc: dict, op: Operation) -> tuple[int, int, int]:
     )
 
 
-def _walk(node: Any, parts: tuple[str, ...]):
+def _walk(node: Any, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
     if isinstance(node, dict):
         if node.get("x-unspecified") and not isinstance(node.get("x-unspecified"), list):
             yield parts, node["x-unspecified"]

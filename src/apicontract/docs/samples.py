@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -148,7 +149,7 @@ def _success_model(ctx: Context, op: Operation) -> str | None:
 def _pick(examples: dict, wanted: str | None) -> tuple[str, dict] | None:
     """The parameter example named like the request example, else `sample`, else the first one."""
     for name in (wanted, "sample"):
-        if name in examples and isinstance(examples[name], dict) and "value" in examples[name]:
+        if name is not None and name in examples and isinstance(examples[name], dict) and "value" in examples[name]:
             return name, examples[name]
     for name, example in examples.items():
         if isinstance(example, dict) and "value" in example:
@@ -315,7 +316,15 @@ def _js_key(key: str) -> str:
 # shared -------------------------------------------------------------------------------------------------
 
 
-def _pretty(value: Any, indent: int, key, scalar, pad: str, step: int, width: int = 64) -> str:
+def _pretty(
+    value: Any,
+    indent: int,
+    key: Callable[[str], str],
+    scalar: Callable[[Any], str],
+    pad: str,
+    step: int,
+    width: int = 64,
+) -> str:
     """A literal on one line when it fits, else one entry per line; dict keys via `key`, leaves via `scalar`."""
     if isinstance(value, dict):
         items = [f"{key(k)}: {_pretty(v, indent + step, key, scalar, pad, step, width)}" for k, v in value.items()]

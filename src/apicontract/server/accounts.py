@@ -94,9 +94,9 @@ class Authenticator:
         for scheme in self.security:
             kind = scheme.get("type")
             if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
-                value = headers.get(b"authorization")
-                if value is not None:
-                    return self._basic(value)
+                basic = headers.get(b"authorization")
+                if basic is not None:
+                    return self._basic(basic)
             elif kind == "apiKey":
                 name = str(scheme.get("name", ""))
                 if scheme.get("in") == "header":

@@ -103,6 +103,7 @@ class ApiServer:
         op, values, route_answer = self.compiled.route(scope["method"], path)
         if route_answer is not None:
             return await send_answer(send, _closing(route_answer, await _drain(receive, deadline)))
+        assert op is not None  # the route gives an operation or else an answer
         try:
             body = b""
             if op.bodies:
@@ -211,7 +212,11 @@ def _query(raw: bytes) -> list[tuple[str, str]]:
 def _repeated(raw_headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
     """Header names sent more than once."""
     seen: set[bytes] = set()
-    twice = {name for name, _ in raw_headers if name in seen or seen.add(name)}
+    twice: set[bytes] = set()
+    for name, _ in raw_headers:
+        if name in seen:
+            twice.add(name)
+        seen.add(name)
     return frozenset(twice)
 
 

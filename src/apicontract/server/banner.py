@@ -19,8 +19,8 @@ FIRST_CALLS = ("retrieveSim", "listMedia")  # what a newcomer most likely wants 
 def curl_auth(security: list[dict], credentials: dict) -> list[str]:
     """curl arguments that authenticate as an account, by the API's first usable security scheme."""
     for scheme in security:
-        if scheme.get("type") == "http" and basic_pair(credentials):
-            key, secret = basic_pair(credentials)
+        if scheme.get("type") == "http" and (pair := basic_pair(credentials)):
+            key, secret = pair
             return ["-u", f"{key}:{secret}"]
         if scheme.get("type") == "apiKey" and scheme.get("in") == "header" and token(credentials):
             return ["-H", f"{scheme['name']}: {scheme.get('x-value-prefix', '')}{token(credentials)}"]

@@ -279,9 +279,10 @@ def _first(items: list[str] | None) -> str | None:
 def _compile_operation(
     api: str, doc: dict, op: Operation, field_name: str, default_limit: int, limits: Limits
 ) -> CompiledOperation:
-    path_fields, query_fields = [], []
+    path_fields: list[Field] = []
+    query_fields: list[Field] = []
     for param, _ in parameters(doc, op):
-        target = {"path": path_fields, "query": query_fields}.get(param.get("in"))
+        target = {"path": path_fields, "query": query_fields}.get(param.get("in", ""))
         if target is not None:
             target.append(
                 _field(

@@ -168,11 +168,12 @@ class Deliverer:
                         ids[0] if ids else None,
                     ),
                 )
+                assert cursor.lastrowid is not None  # set by the INSERT
                 event_id = int(cursor.lastrowid)
                 if not ids:
                     db.execute("UPDATE events SET sequence = ? WHERE id = ?", (event_id, event_id))
                 ids.append(event_id)
-                if outcome == "pending":
+                if outcome == "pending" and step.url:  # (pending: it has a URL)
                     steps.append((due, event_id, step.hook, step.url, step.payload, step.headers))
             if full:
                 log.warning("%s: delivery queue full (%d pending); %d events discarded", api, self.pending, sendable)
@@ -247,6 +248,7 @@ class Deliverer:
             self.client = httpx.AsyncClient(follow_redirects=False)
         assert self.semaphore is not None
         started = time.monotonic()
+        detail: str | None
         async with self.semaphore:
             try:
                 if hook.method == "GET":

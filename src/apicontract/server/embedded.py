@@ -9,7 +9,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -24,7 +26,7 @@ class EmbeddedServer:
         host: str = "127.0.0.1",
         port: int = 0,
         max_connections: int | None = None,
-        wrap=None,
+        wrap: Callable[[ReferenceServer], Any] | None = None,
     ):
         self.config = config
         self.wrap = wrap  # an ASGI middleware factory around the server (a gateway, a proxy), or None

@@ -115,8 +115,8 @@ def _params(op: CompiledOperation, path_values: dict[str, str], query: list[tupl
     for stage, values in ((op.path_fields, path_values), (op.query_fields, dict(query))):
         failures = []
         for spec in stage:
-            raw = values.get(spec.name, MISSING)
-            if raw is MISSING:
+            raw = values.get(spec.name)
+            if raw is None:  # (the values are strings)
                 if spec.required:
                     failures.append(spec)
                 elif spec.default is not MISSING:

@@ -145,7 +145,7 @@ def prepare_tls(options: ServeOptions, data_dir: Path) -> Any:
 def serve(options: ServeOptions, console: Console) -> None:
     """Start, print the banner, serve until Ctrl-C. Raises ServeError for usage problems."""
     temporary = options.data_dir is None
-    data_dir = Path(tempfile.mkdtemp(prefix="apicontract-")) if temporary else options.data_dir
+    data_dir = Path(tempfile.mkdtemp(prefix="apicontract-")) if options.data_dir is None else options.data_dir
     try:
         tls = prepare_tls(options, data_dir)
         for api, path in options.fixtures.items():
@@ -164,7 +164,7 @@ def serve(options: ServeOptions, console: Console) -> None:
             app = ReferenceServer(config)
         except (OSError, ValueError, KeyError) as exc:
             raise ServeError(f"cannot start: {exc}") from None
-        listeners = [(bind(options.host, options.port), app, None)]
+        listeners: list[tuple[socket.socket, Any, str | None]] = [(bind(options.host, options.port), app, None)]
         for api, port in options.api_ports.items():
             listeners.append((bind(options.host, port), PrefixedRoot(app, api), api))
         from apicontract.server.banner import banner

@@ -459,8 +459,8 @@ def _method_code(method: Method) -> list[str]:
     if keywords:
         params += ["*", *keywords]
     returns = []
-    for kinds in method.answers.values():
-        returns += [("Any" if kind == "None" else kind) for kind in kinds.values()]
+    for by_media in method.answers.values():
+        returns += [("Any" if kind == "None" else kind) for kind in by_media.values()]
     returned = " | ".join(dict.fromkeys(returns)) or "None"
     head = f"    def {method.name}(self" + "".join(f", {p}" for p in params) + f") -> {returned}:"
     if len(head) > 120:

@@ -155,7 +155,7 @@ def check_refs(ctx: Context) -> Iterator[Finding]:
 def check_unused(ctx: Context) -> Iterator[Finding]:
     """No component that nothing uses."""
     refs = {ref for ref, _ in _refs(ctx.doc, ())}
-    used_schemes = set()
+    used_schemes: set[str] = set()
     for requirement_list in _security_lists(ctx.doc):
         for requirement in requirement_list or []:
             used_schemes.update(requirement or {})
@@ -451,15 +451,15 @@ def check_promises(ctx: Context) -> Iterator[Finding]:
     events = {op.key for op in iter_operations(doc) if op.is_webhook}
     for cause in causes(doc):
         where = f"webhook {cause.event}"
-        op = operations.get(cause.operation)
-        if op is None:
+        caused_by = operations.get(cause.operation)
+        if caused_by is None:
             yield ctx.finding(("webhooks", cause.event), where, f"x-caused-by: no operation {cause.operation!r}")
             continue
         if cause.count not in ("one", "optional"):
             yield ctx.finding(("webhooks", cause.event), where, f"x-caused-by count {cause.count!r}: one or optional")
-        if cause.request_subject not in request_fields(doc, op):
+        if cause.request_subject not in request_fields(doc, caused_by):
             yield ctx.finding(
-                ("webhooks", cause.event), where, f"x-caused-by: {op.label} takes no {cause.request_subject!r}"
+                ("webhooks", cause.event), where, f"x-caused-by: {caused_by.label} takes no {cause.request_subject!r}"
             )
         if cause.after is not None and cause.after not in events:
             yield ctx.finding(("webhooks", cause.event), where, f"x-caused-by after {cause.after!r}: no such event")

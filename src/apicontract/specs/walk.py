@@ -97,7 +97,7 @@ def parameters(doc: dict, op: Operation) -> list[tuple[dict, tuple[str, ...]]]:
     """Path-level and operation-level parameters (operation wins on name+in), dereferenced."""
     item_parts = op.parts[:-1]
     item = deref(doc, resolve(doc, pointer(list(item_parts))))
-    found: dict[tuple[str, str], tuple[dict, tuple[str, ...]]] = {}
+    found: dict[tuple[str | None, str | None], tuple[dict, tuple[str, ...]]] = {}  # (name, in): None if missing
     for owner, owner_parts in ((item, item_parts), (op.node, op.parts)):
         for index, param in enumerate(owner.get("parameters") or []):
             parts = (*owner_parts, "parameters", str(index))

@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from apicontract.generated import load_bundle
 from apicontract.paths import Layout
 from apicontract.specs.bundle import component_name
-from apicontract.specs.walk import deref, iter_operations, parameters
+from apicontract.specs.walk import Operation, deref, iter_operations, parameters
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def webhooks(where: Layout, api: str, doc: dict | None = None) -> dict[str, Webh
     return found
 
 
-def _payload_file(doc: dict, op, files: dict[str, Path]) -> Path | None:
+def _payload_file(doc: dict, op: Operation, files: dict[str, Path]) -> Path | None:
     """The standalone schema file the webhook's body or query parameters refer to: the bundle lifted
     each file into `components/schemas/<Name>`, so the component's name tells the file."""
     body = deref(doc, op.node.get("requestBody")) or {}
@@ -115,14 +115,14 @@ def _payload_file(doc: dict, op, files: dict[str, Path]) -> Path | None:
     return None
 
 
-def _bundled_schema(doc: dict, op) -> dict:
+def _bundled_schema(doc: dict, op: Operation) -> dict:
     """Fallback when no standalone file is found: the bundled body schema."""
     body = deref(doc, op.node.get("requestBody")) or {}
-    media = next(iter((body.get("content") or {}).values()), {})
+    media: dict[str, Any] = next(iter((body.get("content") or {}).values()), {})
     return dict(deref(doc, media.get("schema")) or {})
 
 
-def _examples(doc: dict, op, schema: dict) -> list[Any]:
+def _examples(doc: dict, op: Operation, schema: dict) -> list[Any]:
     """The spec's samples of a payload: the body's named examples, the query parameters' examples
     assembled into one map, and the schema file's own `examples`; only the valid ones, once each."""
     found: list[Any] = []

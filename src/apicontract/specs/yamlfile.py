@@ -33,7 +33,10 @@ class LineDict(dict):
         self.lines = {}
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when present; our rules on top
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when present
+
+
+class _Loader(_SafeLoader):  # our rules on top
     pass
 
 

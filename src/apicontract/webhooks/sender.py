@@ -87,7 +87,7 @@ def check_receiver(
     return attempts
 
 
-def _check_usage(api: str, url: str, hooks: dict[str, Webhook], basic, key) -> None:
+def _check_usage(api: str, url: str, hooks: dict[str, Webhook], basic: tuple[str, str] | None, key: str | None) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ReceiverError(f"{url}: give the receiver's endpoint as an http:// or https:// URL")
@@ -112,7 +112,7 @@ def _check_usage(api: str, url: str, hooks: dict[str, Webhook], basic, key) -> N
         )
 
 
-def _bad_credentials(hook: Webhook, basic, key) -> list[tuple[str, dict[str, str]]]:
+def _bad_credentials(hook: Webhook, basic: tuple[str, str] | None, key: str | None) -> list[tuple[str, dict[str, str]]]:
     wrong = auth_headers(hook, (basic[0], basic[1] + "-wrong") if basic else None, (key + "-wrong") if key else None)
     return [("wrong credentials", wrong), ("no credentials", {})]
 

@@ -4,13 +4,22 @@ object per id per account. sim-v2 names the id in the path, sim-v3 in the body."
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 from apicontract.server.api import Reply
 from apicontract.server.requests import Call
 
+if TYPE_CHECKING:
+    from apicontract.server.accounts import Account
+    from apicontract.server.apis.base import ApiContext
+    from apicontract.server.store import Store
+
 
 class Connectors:
     """Mixin for an Implementation; `connector_id(call)` says where the id is."""
+
+    ctx: ApiContext  # the Implementation's
+    store: Store
 
     def connector_id(self, call: Call) -> str:
         raise NotImplementedError
@@ -55,7 +64,7 @@ class Connectors:
                 raise call.reject(404)
         return Reply()
 
-    def seed_connectors(self, db, accounts) -> None:
+    def seed_connectors(self, db: Any, accounts: list[Account]) -> None:
         for account in accounts:
             for key, body in (account.data.get("connectors") or {}).items():
                 db.execute(

@@ -165,6 +165,7 @@ class Cpaas(Implementation):
                 None if data is None else len(data),
             ),
         )
+        assert cursor.lastrowid is not None  # set by the INSERT
         new_id = int(cursor.lastrowid)
         if data is not None:
             relative = self._write_file(new_id, data)
@@ -205,7 +206,7 @@ class Cpaas(Implementation):
             if media_id is not None:  # written, but the row did not commit
                 (self.media_dir / str(media_id)).unlink(missing_ok=True)
             raise
-        return self.ok({"media": self._media(self._row(self.store.db, media_id))})
+        return self.ok({"media": self._written(media_id)})
 
     def _folder(self, call: Call, db: sqlite3.Connection, folder_id: int) -> None:
         """An upload target: the caller's object (404 otherwise) that is a folder (the `id` code otherwise)."""
@@ -225,6 +226,12 @@ class Cpaas(Implementation):
             raise call.reject(404)
         return row
 
+    def _written(self, media_id: int) -> dict[str, Any]:
+        """The object a request has just written, as answered."""
+        row = self._row(self.store.db, media_id)
+        assert row is not None  # written and committed
+        return self._media(row)
+
     @staticmethod
     def _media(row: sqlite3.Row) -> dict[str, Any]:
         return {"id": row["id"], "name": row["name"], "createdDateTime": row["created"], "isFolder": row["is_folder"]}
@@ -232,7 +239,9 @@ class Cpaas(Implementation):
     def _listing(self, call: Call, parent: int | None) -> Reply:
         """One page of a folder's children in ascending id order (R24, R25)."""
         where, args = "account = ? AND parent IS ?", (call.account.name, parent)
-        total = self.store.one(f"SELECT COUNT(*) FROM cpaas_media WHERE {where}", args)[0]  # noqa: S608
+        counted = self.store.one(f"SELECT COUNT(*) FROM cpaas_media WHERE {where}", args)  # noqa: S608
+        assert counted is not None  # COUNT(*) answers one row
+        total = counted[0]
         if call.params.get("disable_pagination") in ("1", "true"):
             page, pages, limit, offset = 1, 1, -1, 0
         else:
@@ -282,7 +291,7 @@ class Cpaas(Implementation):
         with self.store.write() as db:
             row = self._owned(call, db, call.params["id"])
             db.execute("UPDATE cpaas_media SET name = ? WHERE id = ?", (call.body["name"], row["id"]))
-        return self.ok({"media": self._media(self._row(self.store.db, row["id"]))})
+        return self.ok({"media": self._written(row["id"])})
 
     def deleteMedia(self, call: Call) -> Reply:  # noqa: N802
         """A folder goes with everything inside it (R25); the bytes leave the disk once the rows are gone."""

@@ -190,7 +190,7 @@ class SimV3(Connectors, Implementation):
         event = self._registration(payload.get("sim_id"))
         return self._event_sim(account, payload) or self.trigger(account, "network_registration", {**event, **payload})
 
-    def _registration(self, sim_id: str) -> dict:
+    def _registration(self, sim_id: str | None) -> dict:
         return {
             "time": self.now(),
             "sim_id": sim_id,
