@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,3 +21,10 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "apicontract", *args], cwd=cwd or ROOT, capture_output=True, text=True, check=False
     )
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now (for a server or an endpoint a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -68,3 +68,12 @@ def settled(client: httpx.Client, base: str, auth: dict) -> list[dict]:
         if all(e["outcome"] != "pending" for e in events) or time.monotonic() > deadline:
             return events
         time.sleep(0.02)
+
+
+def request(
+    session: httpx.Client, base: str, method: str, path: str, *, default_auth: dict, **kwargs
+) -> httpx.Response:
+    """A request to one API, authenticated as `default_auth` unless the call gives `auth=`; per module:
+    `call = functools.partial(request, default_auth=KEY)`."""
+    headers = {**kwargs.pop("auth", default_auth), **kwargs.pop("headers", {})}
+    return session.request(method, base + path, headers=headers, **kwargs)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -26,17 +25,14 @@ from apicontract.paths import layout
 from apicontract.server.app import ServerConfig
 from apicontract.server.embedded import EmbeddedServer
 
+from projectkit import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # A delivery as the relay sees it; a mutation returns the deliveries to pass on, each after a delay.
 Sent = dict  # {method, path, query, headers, body}
 Mutation = Callable[[Sent], list[tuple[float, Sent]]]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Relay:

@@ -15,7 +15,6 @@ import shlex
 import shutil
 import signal
 import site
-import socket
 import subprocess
 import sys
 import time
@@ -25,14 +24,8 @@ import httpx
 import pytest
 import yaml
 
-from projectkit import ROOT
+from projectkit import ROOT, free_port
 from serverkit import bundle, fixtures
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Serve:

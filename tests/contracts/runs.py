@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -30,14 +29,11 @@ from apicontract.server.embedded import EmbeddedServer
 from apicontract.specs.promises import identifiers
 from apicontract.specs.yamlfile import load
 
+from projectkit import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 OTHER = Path(__file__).resolve().parent / "other"  # another operator's fixtures: other keys, nothing provisioned
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def check(

@@ -8,6 +8,7 @@ R5b codes are produced by the fixture accounts marked `prohibited`.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -27,7 +28,7 @@ from apicontract.server.store import FILENAME
 from apicontract.specs.walk import iter_operations, response_codes
 
 from receiver import Receiver
-from serverkit import ROOT, bundle, documented, fixtures, other_implementations_answers, start
+from serverkit import ROOT, bundle, documented, fixtures, other_implementations_answers, request, start
 
 API = "cpaas"
 BUNDLE = bundle(API)
@@ -336,9 +337,7 @@ def test_r5b_codes_are_described_as_such_in_the_spec():
     assert {a["prohibited"] for a in FIXTURES["accounts"] if "prohibited" in a} == set(FIXTURES["prohibited_statuses"])
 
 
-def call(session: httpx.Client, base: str, method: str, path: str, **kwargs) -> httpx.Response:
-    headers = {**kwargs.pop("auth", KEY), **kwargs.pop("headers", {})}
-    return session.request(method, base + path, headers=headers, **kwargs)
+call = functools.partial(request, default_auth=KEY)
 
 
 def state(server) -> tuple:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,15 +17,11 @@ from pathlib import Path
 
 import httpx
 
+from projectkit import free_port
 from serverkit import ROOT, fixtures
 
 KEY = {"Authorization": "YOUR-API-KEY"}
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Served:

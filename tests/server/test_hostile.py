@@ -33,6 +33,7 @@ from apicontract.server.app import ServerConfig
 from apicontract.server.embedded import EmbeddedServer
 from apicontract.server.store import FILENAME
 
+from projectkit import free_port
 from receiver import Receiver
 from serverkit import ROOT, fixtures
 
@@ -43,11 +44,6 @@ UUID = "238991234567891"  # a provisioned sim-v1 SIM of the first demo account
 IMSI = "238731234567891"  # a provisioned sim-v2 SIM of the first demo account
 PROBE = f"GET /sim-v2/sim/{IMSI} HTTP/1.1\r\nHost: x\r\nAuthorization: {KEY}\r\n\r\n".encode()
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Serve:

@@ -8,6 +8,7 @@ the spec fails `test_every_documented_code_has_a_scenario` until it has one.
 from __future__ import annotations
 
 import base64
+import functools
 import http.client
 import json
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from apicontract.specs.walk import iter_operations
 
 import serverkit
 from receiver import Receiver
-from serverkit import ROOT, bundle, documented, fixtures
+from serverkit import ROOT, bundle, documented, fixtures, request
 
 API = "sim-v1"
 BUNDLE = bundle(API)
@@ -148,9 +149,7 @@ def test_r5b_exemptions_are_documented_as_such():
                 assert "R5b" in response["content"]["application/json"]["examples"][code]["summary"]
 
 
-def call(session: httpx.Client, base: str, method: str, path: str, **kwargs) -> httpx.Response:
-    headers = {**kwargs.pop("auth", KEY), **kwargs.pop("headers", {})}
-    return session.request(method, base + path, headers=headers, **kwargs)
+call = functools.partial(request, default_auth=KEY)
 
 
 def test_scenarios(server_factory, client):

@@ -6,14 +6,15 @@ the spec fails `test_every_documented_code_has_a_scenario` until it has one.
 
 from __future__ import annotations
 
-import httpx
+import functools
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apicontract.specs.walk import iter_operations
 
-from serverkit import bundle, documented
+from serverkit import bundle, documented, request
 
 API = "sim-v2"
 KEY = {"Authorization": "YOUR-API-KEY"}
@@ -231,9 +232,7 @@ def test_r5b_exemptions_are_documented_as_such():
                 assert "R5b" in media["examples"][code]["summary"]
 
 
-def call(session: httpx.Client, base: str, method: str, path: str, **kwargs) -> httpx.Response:
-    headers = {**kwargs.pop("auth", KEY), **kwargs.pop("headers", {})}
-    return session.request(method, base + path, headers=headers, **kwargs)
+call = functools.partial(request, default_auth=KEY)
 
 
 def test_scenarios(server_factory, client):

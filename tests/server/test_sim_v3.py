@@ -7,6 +7,7 @@ the spec fails `test_every_documented_code_has_a_scenario` until it has one.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from apicontract.specs.walk import iter_operations
 
 import serverkit
 from receiver import Receiver
-from serverkit import ROOT, bundle, documented, fixtures
+from serverkit import ROOT, bundle, documented, fixtures, request
 
 API = "sim-v3"
 BUNDLE = bundle(API)
@@ -223,9 +224,7 @@ def test_no_code_is_exempt_and_none_is_described_as_untriggerable():
                 assert "R5b" not in ex.get("summary", ""), op.node.get("operationId")
 
 
-def call(session: httpx.Client, base: str, method: str, path: str, **kwargs) -> httpx.Response:
-    headers = {**kwargs.pop("auth", KEY), **kwargs.pop("headers", {})}
-    return session.request(method, base + path, headers=headers, **kwargs)
+call = functools.partial(request, default_auth=KEY)
 
 
 def test_scenarios(server_factory, client):
