@@ -434,7 +434,7 @@ def machine_settings(target: Target, share: int = 1) -> settings:
     --contract-seed makes it repeatable."""
     scale = max(1, target.examples)
     return settings(
-        max_examples=max(4, round(scale / share)),  # hypothesis's first runs are minimal: a few more explore
+        max_examples=max(6, round(scale / share)),  # hypothesis's first runs are minimal: a few more explore
         stateful_step_count=max(5, min(60, round(scale * 1.6))),
         deadline=None,
         database=None,

@@ -46,7 +46,7 @@ from apicontract.contracts.behaviour import (
     MOVER,
     BehaviourMachine,
     Exchange,
-    concerns,
+    concern_params,
     rule,
     run_machine,
     unknown_identifier,
@@ -57,7 +57,8 @@ Sim = dict[str, Any] | None  # the SIM as retrieve answers it, None while not pr
 SIM_OPS = ["retrieveSim", "createSim", "updateSim", "deleteSim"]
 WRITES = ("createSim", "updateSim")
 UNKNOWN_FIELD = "colour"  # a body field no operation documents (R5: 400 body_invalid)
-NOT_IDENTIFIERS = ["12345", "0451234567", "4512345678901234", "45-12345678", "4512345678x"]  # R14
+NOT_IDENTIFIERS = ["123456", "0451234567", "4512345678901234", "45-12345678", "4512345678x"]  # R14, at its edges
+ONE_OFF = {"msisdn": ["123456", "4512345678901234"], "imsi": ["23873123456789", "2387312345678901"]}  # R14: one off
 UPDATED = "updated"  # a Connector changed by PUT: its content is the implementation's choice (R18)
 DELETED = "deleted"  # a Connector deleted: GET must not answer 200 (R18)
 
@@ -67,7 +68,19 @@ def same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
+def addressable(msisdn: str | None) -> bool:
+    """R14: an MSISDN can name its SIM in the path unless it has 15 digits (then the path is an IMSI)."""
+    return bool(msisdn) and len(msisdn) != 15
+
+
 class SimV2Machine(BehaviourMachine):
+    CLAUSES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "lifecycle": ("R2.1", "R8.2", "R8.5", "R9.1", "R15.2", "R16.1", "R16.2", "R17.1"),
+        "identifiers": ("R5a.1", "R14.1", "R15.1", "R15.2", "R15.3"),
+        "ownership": ("R3.4", "R8.3", "R8.4"),
+        "input": ("R5.1", "R5.5", "R5.6", "R5.7", "R5a.1", "R14.2"),
+        "connectors": ("R18.3",),
+    }
     mine: ClassVar[list[str]]
     theirs: ClassVar[list[str]]  # the second account's IMSIs (only when its credentials are known)
     snapshot: ClassVar[dict[str, Sim]]
@@ -193,6 +206,8 @@ class SimV2Machine(BehaviourMachine):
             if self.connectors[cid] is not None:
                 found = self.connector_call("retrieveConnector", cid).status == 200
                 self.connectors[cid] = UPDATED if found else DELETED
+                if found:
+                    self.created.add(cid)
 
     # --- the model ----------------------------------------------------------------------------------
 
@@ -218,9 +233,7 @@ class SimV2Machine(BehaviourMachine):
 
     def free(self, sure: bool = False) -> list[str]:
         return [
-            m
-            for m in self.msisdns
-            if m not in self.elsewhere and self.holder(m) is None and (self.sure(m) or not sure)
+            m for m in self.msisdns if m not in self.elsewhere and self.holder(m) is None and (self.sure(m) or not sure)
         ]
 
     def conflict(self, op_id: str, flags: dict[str, bool]) -> tuple[int, str] | None:
@@ -249,7 +262,7 @@ class SimV2Machine(BehaviourMachine):
         sim = self.sims[imsi]
         ex = self.send("retrieveSim", f"/sim/{imsi}")
         self.expect(ex, "retrieveSim", f"{rule}: read by IMSI", None if sim else (404, self.not_found), sim)
-        if sim and sim.get("msisdn"):
+        if sim and addressable(sim.get("msisdn")):
             ex = self.send("retrieveSim", f"/sim/{sim['msisdn']}")
             self.expect_ok(ex, "retrieveSim", f"{rule}: read by MSISDN answers the same SIM (R14)", sim)
 
@@ -272,7 +285,8 @@ class SimV2Machine(BehaviourMachine):
         """The second account's SIM is as the model says: a refused request changed nothing (R5, R8)."""
         now = self.peek(imsi, self.target.second)
         if not same(now, self.their[imsi]):
-            self.fail(ex, op_id, rule, f"their SIM still {json.dumps(self.their[imsi])}", f"it is now {json.dumps(now)}")
+            expected = f"their SIM still {json.dumps(self.their[imsi])}"
+            self.fail(ex, op_id, rule, expected, f"it is now {json.dumps(now)}")
 
     @property
     def not_found(self) -> str:
@@ -323,7 +337,7 @@ class SimV2Machine(BehaviourMachine):
 
     def lend_them_an_msisdn(self, data: st.DataObject) -> None:
         """Unchecked: the second account gives one of its SIMs a free MSISDN (undone at the end)."""
-        free = self.free()
+        free = [m for m in self.free() if addressable(m)]
         if not free:
             return
         imsi = data.draw(st.sampled_from(self.theirs), label="their imsi")
@@ -336,7 +350,7 @@ class SimV2Machine(BehaviourMachine):
         self.remember()
 
     def they_lack_an_msisdn(self) -> bool:
-        return bool(self.theirs) and not any(s and s.get("msisdn") for s in self.their.values())
+        return bool(self.theirs) and not any(s and addressable(s.get("msisdn")) for s in self.their.values())
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
@@ -366,6 +380,8 @@ class SimV2Machine(BehaviourMachine):
         imsi = self.pick(data, self.mine, [i for i in self.mine if self.sims[i]], "imsi")
         sim = self.sims[imsi]
         body: dict[str, Any] = self.draw_flags(data)
+        if sim and data.draw(st.booleans(), label="one service, against the stored other (R16 after R9)"):
+            body = {"data": False} if sim["data_throttling"] else {"data_throttling": not sim["data"]}
         if data.draw(st.booleans(), label="IMSI in the body"):
             body["imsi"] = imsi
         content_type = self.draw_content_type(data)
@@ -401,7 +417,7 @@ class SimV2Machine(BehaviourMachine):
         msisdn = self.draw_msisdn(data, imsi)
         if msisdn is None:
             return
-        by_path = data.draw(st.booleans(), label="MSISDN in the path")
+        by_path = addressable(msisdn) and data.draw(st.booleans(), label="MSISDN in the path")
         flags = self.draw_flags(data)
         content_type = self.draw_content_type(data)
         body: dict[str, Any] = dict(flags)
@@ -440,7 +456,7 @@ class SimV2Machine(BehaviourMachine):
         imsi = self.pick(data, self.mine, [i for i in self.mine if self.sims[i]], "imsi")
         sim = self.sims[imsi]
         old = sim.get("msisdn") if sim else None
-        path = old if old and data.draw(st.booleans(), label="by MSISDN") else imsi
+        path = old if addressable(old) and data.draw(st.booleans(), label="by MSISDN") else imsi
         new = self.draw_msisdn(data, imsi, own=True)
         body: dict[str, Any] = self.draw_flags(data)
         if new:
@@ -461,7 +477,7 @@ class SimV2Machine(BehaviourMachine):
             self.sims[imsi] = {**sim, **final, "msisdn": new or old}
             self.remember()
         self.verify(imsi, "read after update")
-        if old and self.sims[imsi] and self.sims[imsi]["msisdn"] != old:
+        if addressable(old) and self.sims[imsi] and self.sims[imsi]["msisdn"] != old:
             self.verify_msisdn(old, "the MSISDN an update replaced is released (R15)")
 
     @rule("identifiers", data=st.data())
@@ -470,25 +486,28 @@ class SimV2Machine(BehaviourMachine):
         imsi = self.pick(data, self.mine, [i for i in self.mine if self.sims[i] and self.sims[i].get("msisdn")], "imsi")
         sim = self.sims[imsi]
         old = sim.get("msisdn") if sim else None
-        path = old if old and data.draw(st.booleans(), label="by MSISDN") else imsi
+        path = old if addressable(old) and data.draw(st.booleans(), label="by MSISDN") else imsi
         outcome = None if sim else (404, self.facts.code("deleteSim", 404))
         ex = self.send("deleteSim", f"/sim/{path}")
         if self.expect(ex, "deleteSim", "delete SIM (R8, R14)", outcome, self.ok_body("deleteSim")):
             self.sims[imsi] = None
         self.verify(imsi, "not found after delete")
-        if old:
+        if addressable(old):
             self.verify_msisdn(old, "a deleted SIM's MSISDN is released (R15)")
 
     @rule("identifiers", data=st.data())
     def look_up_msisdn(self, data: st.DataObject) -> None:
         """R14, R15: an MSISDN names whichever SIM has it now, never the one that had it before."""
-        self.verify_msisdn(data.draw(st.sampled_from(self.msisdns), label="msisdn"), "retrieve by MSISDN")
+        msisdns = [m for m in self.msisdns if addressable(m)]
+        if msisdns:
+            self.verify_msisdn(data.draw(st.sampled_from(msisdns), label="msisdn"), "retrieve by MSISDN")
 
-    @precondition(lambda self: bool(self.free(sure=True)))
+    @precondition(lambda self: any(addressable(m) for m in self.free(sure=True)))
     @rule("identifiers", data=st.data())
     def free_msisdn_names_no_sim(self, data: st.DataObject) -> None:
         """R8, R15: update and delete by an MSISDN no SIM has are 404."""
-        msisdn = data.draw(st.sampled_from(self.free(sure=True)), label="free msisdn")
+        free = [m for m in self.free(sure=True) if addressable(m)]
+        msisdn = data.draw(st.sampled_from(free), label="free msisdn")
         op_id = data.draw(st.sampled_from(["updateSim", "deleteSim"]), label="operation")
         kwargs = {"json_body": {"voice": True}} if op_id == "updateSim" else {}
         ex = self.send(op_id, f"/sim/{msisdn}", **kwargs)
@@ -502,9 +521,9 @@ class SimV2Machine(BehaviourMachine):
         state error; with an MSISDN path after the 403/404 of the SIM it names."""
         imsi, other = data.draw(st.lists(st.sampled_from(self.mine), min_size=2, max_size=2, unique=True), "imsis")
         sim = self.sims[imsi]
-        theirs = [s["msisdn"] for s in self.their.values() if s and s.get("msisdn")]
-        free = self.free(sure=True)
-        kinds = ["imsi", *(["msisdn"] if sim and sim.get("msisdn") else [])]
+        theirs = [s["msisdn"] for s in self.their.values() if s and addressable(s.get("msisdn"))]
+        free = [m for m in self.free(sure=True) if addressable(m)]
+        kinds = ["imsi", *(["msisdn"] if sim and addressable(sim.get("msisdn")) else [])]
         kinds += [*(["their msisdn"] if theirs else []), *(["free msisdn"] if free else [])]
         kind = data.draw(st.sampled_from(kinds), label="path")
         mismatch = (400, self.facts.code("updateSim", 400, "imsi"))
@@ -569,7 +588,7 @@ class SimV2Machine(BehaviourMachine):
         nothing changes (theirs, or ours named in the body)."""
         imsi = data.draw(st.sampled_from(self.theirs), label="their imsi")
         theirs = self.their[imsi]
-        by_msisdn = bool(theirs and theirs.get("msisdn")) and data.draw(st.booleans(), label="by MSISDN")
+        by_msisdn = bool(theirs and addressable(theirs.get("msisdn"))) and data.draw(st.booleans(), label="by MSISDN")
         path = theirs["msisdn"] if by_msisdn else imsi
         op_id = data.draw(st.sampled_from(SIM_OPS), label="operation")
         body: dict[str, Any] = {"voice": False}
@@ -587,7 +606,8 @@ class SimV2Machine(BehaviourMachine):
         """R8: the second account gets 403 for our SIMs, by IMSI or by the MSISDN they have, and nothing changes."""
         imsi = data.draw(st.sampled_from(self.mine), label="imsi")
         sim = self.sims[imsi]
-        path = sim["msisdn"] if sim and sim.get("msisdn") and data.draw(st.booleans(), label="by MSISDN") else imsi
+        by_msisdn = sim is not None and addressable(sim.get("msisdn")) and data.draw(st.booleans(), label="by MSISDN")
+        path = sim["msisdn"] if by_msisdn else imsi
         ops = ["retrieveSim", "updateSim", "deleteSim", *(["createSim"] if path == imsi else [])]
         op_id = data.draw(st.sampled_from(ops), label="operation")
         kwargs = {"json_body": {"data": True}} if op_id in WRITES else {}
@@ -620,9 +640,11 @@ class SimV2Machine(BehaviourMachine):
         documented = sorted(n for n, s in props.items() if "x-error-code" in s)
         name = data.draw(st.sampled_from([*documented, UNKNOWN_FIELD]), label="field")
         form = content_type == FORM
-        value = "red" if name == UNKNOWN_FIELD else data.draw(
-            st.sampled_from(self.facts.invalid_values(props[name], form=form)), label="invalid value"
-        )
+        if name == UNKNOWN_FIELD:
+            value: Any = "red"
+        else:
+            edges = [v for v in ONE_OFF.get(name, []) if not self.facts.valid(props[name], v)]
+            value = data.draw(st.sampled_from([*self.facts.invalid_values(props[name], form=form), *edges]), "value")
         body = {name: value}
         if name != UNKNOWN_FIELD and data.draw(st.booleans(), label="and an unknown field"):
             body[UNKNOWN_FIELD] = "red"  # the documented field's code answers first (R5)
@@ -689,7 +711,10 @@ class SimV2Machine(BehaviourMachine):
         if 200 <= ex.status < 300:
             self.created.add(cid)
             self.connectors[cid] = given
-        self.check_connector(cid)
+            self.check_connector(cid)
+        elif self.connector_call("retrieveConnector", cid).status == 200:  # refused, yet stored: cleaned up
+            self.created.add(cid)
+            self.connectors[cid] = UPDATED
 
     @rule("connectors", data=st.data())
     def read_connector(self, data: st.DataObject) -> None:
@@ -725,7 +750,8 @@ class SimV2Machine(BehaviourMachine):
         self.created.discard(cid)
 
 
-@pytest.mark.parametrize("concern", concerns(SimV2Machine))
+@pytest.mark.check("behaviour: {concern}")
+@pytest.mark.parametrize("concern", concern_params(SimV2Machine))
 @pytest.mark.apis("sim-v2")
 def test_sim_v2_behaviour(target: Target, concern: str):
     """sim-v2 SIM and Connector state, compared with the rulings' model after every request."""
