@@ -79,7 +79,7 @@ class SimV2Machine(BehaviourMachine):
         "identifiers": ("R5a.1", "R14.1", "R15.1", "R15.2", "R15.3"),
         "ownership": ("R3.4", "R8.3", "R8.4"),
         "input": ("R5.1", "R5.5", "R5.6", "R5.7", "R5a.1", "R14.2"),
-        "connectors": ("R18.3",),
+        "connectors": ("R18.1", "R18.2", "R18.3"),
     }
     mine: ClassVar[list[str]]
     theirs: ClassVar[list[str]]  # the second account's IMSIs (only when its credentials are known)

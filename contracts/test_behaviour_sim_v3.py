@@ -93,7 +93,7 @@ class SimV3Machine(BehaviourMachine):
         "ownership": ("R3.4", "R8.3", "R8.4"),
         "input": ("R5.1", "R5.5", "R5.6", "R5.7", "R5a.1", "R20.1", "R20.2"),
         "usage": ("R5a.1", "R7.1", "R7.2", "R8.2", "R8.4", "R21.1", "R21.2", "R21.3", "R21.4"),
-        "connectors": ("R18.3",),
+        "connectors": ("R18.1", "R18.2", "R18.3"),
     }
     mine: ClassVar[list[str]]
     theirs: ClassVar[list[str]]  # the second account's ids (only when its credentials are known)
