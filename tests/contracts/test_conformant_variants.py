@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from runs import OTHER, check, hooks_for, other_target, serve, serve_process
 from variants import VARIANTS, Variant
 

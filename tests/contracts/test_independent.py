@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from independent import IndependentFault, faults, running
 from runs import check
 

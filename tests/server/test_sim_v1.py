@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import base64
 import functools
-import http.client
 import json
 from datetime import UTC, datetime
 from functools import partial
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import httpx
 import jsonschema
@@ -24,7 +23,19 @@ from apicontract.specs.walk import iter_operations
 
 import serverkit
 from receiver import Receiver
-from serverkit import ROOT, bundle, documented, fixtures, request
+from serverkit import (
+    FORM,
+    MIB,
+    bundle,
+    documented,
+    exactly,
+    fixtures,
+    oversized,
+    pick,
+    produced,
+    request,
+    webhook_schemas,
+)
 
 API = "sim-v1"
 BUNDLE = bundle(API)
@@ -39,20 +50,14 @@ def auth_of(account: dict) -> dict[str, str]:
     return basic(account["credentials"]["basic"]["key"], account["credentials"]["basic"]["secret"])
 
 
-def pick(account: dict, provisioned: bool, skip: tuple[str, ...] = ()) -> str:
-    return next(s["uuid"] for s in account["sims"] if s["provisioned"] is provisioned and s["uuid"] not in skip)
-
-
 KEY, OTHER = auth_of(ONE), auth_of(TWO)
 WRONG_SECRET = basic(ONE["credentials"]["basic"]["key"], "not-the-secret")
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SAMPLE = "238991234567890"  # the source's sample SIM: account one's, unprovisioned at start
-MINE = pick(ONE, True)
-MINE_TOO = pick(ONE, True, (MINE,))
-SPARE = pick(ONE, False, (SAMPLE,))
-OTHERS, OTHERS_SPARE = pick(TWO, True), pick(TWO, False)
+MINE = pick(ONE, True, "uuid")["uuid"]
+MINE_TOO = pick(ONE, True, "uuid", (MINE,))["uuid"]
+SPARE = pick(ONE, False, "uuid", (SAMPLE,))["uuid"]
+OTHERS, OTHERS_SPARE = pick(TWO, True, "uuid")["uuid"], pick(TWO, False, "uuid")["uuid"]
 NOWHERE = "999999999999999"
-MIB = 1024 * 1024
 R5B = {("updateSim", 409, "uuid_conflict")}  # documented, no known trigger
 
 # (operationId, method, path, kwargs, status, code): run in order against one server
@@ -133,7 +138,7 @@ SCENARIOS = [
 
 
 def test_every_documented_code_has_a_scenario():
-    covered = {(op, status, code) for op, _, _, _, status, code in SCENARIOS if code}
+    covered = produced(SCENARIOS)
     assert documented(BUNDLE) - covered - R5B == set()
     assert covered <= documented(BUNDLE)
     operations = {op.node["operationId"] for op in iter_operations(BUNDLE) if not op.is_webhook}
@@ -170,24 +175,15 @@ def test_scenarios(server_factory, client):
 
 def wire(base: str, method: str, path: str, body: bytes | None = None, ctype: str | None = None):
     """One request with exactly the sample's headers: no User-Agent, no Accept; DELETE sends Content-Length 0."""
-    url = urlsplit(base)
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-    connection.putrequest(method, url.path + path, skip_accept_encoding=True)
-    connection.putheader("Authorization", KEY["Authorization"])
+    headers = {"Authorization": KEY["Authorization"]}
     if ctype:
-        connection.putheader("content-type", ctype)
+        headers["content-type"] = ctype
     if body is not None or method == "DELETE":
-        connection.putheader("content-length", str(len(body or b"")))
-    connection.endheaders(body)
-    response = connection.getresponse()
-    answer = (response.status, response.getheader("content-type"), json.loads(response.read()))
-    connection.close()
-    return answer
+        headers["content-length"] = str(len(body or b""))
+    return exactly(base, method, path, headers, body)
 
 
-def example(op_id: str, status: str, name: str):
-    op = next(o for o in iter_operations(BUNDLE) if o.node.get("operationId") == op_id)
-    return op.node["responses"][status]["content"]["application/json"]["examples"][name]["value"]
+example = partial(serverkit.example, BUNDLE)  # (operationId, status, name)
 
 
 def test_published_samples_run_in_order_as_sent(server_factory):
@@ -289,20 +285,13 @@ def test_state_survives_a_restart(server_factory, client, tmp_path):
 
 # --- webhooks (R13) -----------------------------------------------------------------------------------
 
-SCHEMAS = {
-    name: json.loads((ROOT / "spec" / API / "webhooks" / f"{name}.schema.json").read_text())
-    for name in ("location_update", "xdr")
-}
+SCHEMAS = webhook_schemas(API, "location_update", "xdr")
 WEBHOOK_AUTH = basic(ONE["webhook"]["basic"]["username"], ONE["webhook"]["basic"]["password"])["Authorization"]
 
 
 def received(delivery, name: str) -> dict:
     """A delivery as the spec describes it: POST JSON to <endpoint>/<name>, HTTP Basic, schema-valid."""
-    assert (delivery.method, delivery.path) == ("POST", f"/{name}")
-    assert delivery.headers["authorization"] == WEBHOOK_AUTH
-    assert delivery.headers["content-type"] == "application/json"
-    payload = json.loads(delivery.body)
-    jsonschema.Draft202012Validator(SCHEMAS[name]).validate(payload)
+    payload = serverkit.delivered(delivery, name, SCHEMAS[name], WEBHOOK_AUTH)
     stamp = datetime.strptime(payload["time"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     assert abs((datetime.now(UTC) - stamp).total_seconds()) < 120  # R7: now, in UTC
     return payload
@@ -385,12 +374,6 @@ def snapshot(client: httpx.Client, base: str) -> tuple:
     return sims, events
 
 
-def oversized():
-    yield b"voice="
-    for _ in range(65):
-        yield b"t" * 16384  # past 1 MiB, streamed without a Content-Length
-
-
 def bad_input() -> list[tuple]:
     return [
         (
@@ -436,7 +419,7 @@ def bad_input() -> list[tuple]:
             "unsupported_media_type",
         ),
         ("POST", f"/sim/{OTHERS_SPARE}", {"json": {"voice": 1}}, 400, "voice_invalid"),  # 400 before 403
-        ("POST", f"/sim/{SPARE}", {"content": oversized(), "headers": FORM}, 413, "payload_too_large"),
+        ("POST", f"/sim/{SPARE}", {"content": oversized(b"voice=", b"t"), "headers": FORM}, 413, "payload_too_large"),
         ("POST", f"/sim/{SPARE}", {"files": {"voice": ("v", b"true")}}, 415, "unsupported_media_type"),
         ("PUT", f"/sim/{MINE_TOO}", {"content": b"sms=%FF", "headers": FORM}, 400, "body_invalid"),
         ("POST", f"/sms/{MINE}", {"content": b"from=A&text=%E2%82", "headers": FORM}, 400, "body_invalid"),

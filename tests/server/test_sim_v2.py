@@ -14,12 +14,11 @@ from hypothesis import strategies as st
 
 from apicontract.specs.walk import iter_operations
 
-from serverkit import bundle, documented, request
+from serverkit import FORM, bundle, documented, produced, request
 
 API = "sim-v2"
 KEY = {"Authorization": "YOUR-API-KEY"}
 OTHER = {"Authorization": "OTHER-API-KEY-0002"}
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SAMPLE_IMSI, SAMPLE_MSISDN = "238731234567890", "4512345678"
 MINE = "238731234567891"  # provisioned, MSISDN 4512345679
 MINE_TOO = "238731234567892"
@@ -219,7 +218,7 @@ SCENARIOS = [
 
 
 def test_every_documented_code_has_a_scenario():
-    covered = {(op, status, code) for op, _, _, _, status, code in SCENARIOS if code}
+    covered = produced(SCENARIOS)
     assert documented(BUNDLE) - covered - R5B == set()
     assert covered <= documented(BUNDLE)
 
@@ -333,13 +332,3 @@ def test_malformed_bodies_are_400_and_change_nothing(server_factory, client, con
     else:
         assert response.status_code == 200
     assert call(client, base, "GET", f"/sim/{MINE}").json()["voice"] is True
-
-
-@pytest.mark.parametrize("value", ["³", "٣", "-", "1.5", " 7"])
-def test_non_ascii_or_malformed_integers_are_400_not_500(server_factory, client, value):
-    """Found by the contract suite: Python's isdigit() accepts '³', which int() then refuses."""
-    base = server_factory(["cpaas"]).url("cpaas")
-    headers = {"X-Authorization": "AccessKey d8ac9959r12b43545da9034"}
-    for method in ("GET", "DELETE"):
-        response = client.request(method, f"{base}/media/{value}", headers=headers)
-        assert (response.status_code, response.json()) == (400, {"status": "invalidDataError"})

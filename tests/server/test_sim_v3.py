@@ -8,11 +8,9 @@ the spec fails `test_every_documented_code_has_a_scenario` until it has one.
 from __future__ import annotations
 
 import functools
-import http.client
 import json
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from urllib.parse import urlsplit
 
 import httpx
 import jsonschema
@@ -23,7 +21,20 @@ from apicontract.specs.walk import iter_operations
 
 import serverkit
 from receiver import Receiver
-from serverkit import ROOT, bundle, documented, fixtures, request
+from serverkit import (
+    FORM,
+    JSON_TYPE,
+    MIB,
+    bundle,
+    documented,
+    exactly,
+    fixtures,
+    oversized,
+    pick,
+    produced,
+    request,
+    webhook_schemas,
+)
 
 API = "sim-v3"
 BUNDLE = bundle(API)
@@ -31,27 +42,20 @@ ONE, TWO = fixtures(API)["accounts"][:2]
 KEY, OTHER = ({"Authorization": a["credentials"]["api_key"]} for a in (ONE, TWO))
 
 
-def pick(account: dict, provisioned: bool, skip: tuple[str, ...] = ()) -> dict:
-    return next(s for s in account["sims"] if s["provisioned"] is provisioned and s["id"] not in skip)
-
-
 SAMPLE = "192837465"  # the source's sample SIM: account one's, unprovisioned at start
 ALIASED = next(s for s in ONE["sims"] if s["provisioned"] and s["alias"])
 TAKEN = ALIASED["alias"]
 MINE = ALIASED["id"]
-MINE_TOO = pick(ONE, True, (MINE,))["id"]
-SPARE = pick(ONE, False, (SAMPLE,))["id"]
-OTHERS, OTHERS_SPARE = pick(TWO, True)["id"], pick(TWO, False)["id"]
+MINE_TOO = pick(ONE, True, "id", (MINE,))["id"]
+SPARE = pick(ONE, False, "id", (SAMPLE,))["id"]
+OTHERS, OTHERS_SPARE = pick(TWO, True, "id")["id"], pick(TWO, False, "id")["id"]
 NOWHERE = "999999999"
 USED = ONE["usage"][0]["sim_id"]  # a provisioned SIM with usage records in the fixtures
 DAY = {"time_begin": "2018-01-01 00:00:00", "time_end": "2018-01-02 00:00:00"}
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-MIB = 1024 * 1024
 BIG = {"id": "a" * MIB}
 R5B: set[tuple[str, int, str]] = set()  # sim-v3 documents no code without a trigger
 
 # (operationId, method, path, kwargs, status, code): run in order against one server
-JSON = {"Content-Type": "application/json"}
 SCENARIOS = [
     ("getRoot", "GET", "/", {}, 200, None),
     ("getRoot", "GET", "/", {"auth": {"Authorization": "OUR-API-KEY"}}, 401, "unauthorized"),  # the webhook key
@@ -97,7 +101,7 @@ SCENARIOS = [
     ("updateSim", "PUT", "/sim", {"json": {"id": MINE, "alias": ""}}, 400, "alias_invalid"),
     ("updateSim", "PUT", "/sim", {"json": {"id": MINE, "active": 0}}, 400, "active_invalid"),
     ("updateSim", "PUT", "/sim", {}, 400, "id_invalid"),  # no body: an empty object (R5)
-    ("updateSim", "PUT", "/sim", {"content": b"{", "headers": JSON}, 400, "body_invalid"),
+    ("updateSim", "PUT", "/sim", {"content": b"{", "headers": JSON_TYPE}, 400, "body_invalid"),
     ("updateSim", "PUT", "/sim", {"json": {"id": MINE}, "auth": {}}, 401, "unauthorized"),
     ("updateSim", "PUT", "/sim", {"json": {"id": OTHERS}}, 403, "id_forbidden"),
     ("updateSim", "PUT", "/sim", {"json": {"id": SAMPLE}}, 404, "sim_not_found"),
@@ -125,7 +129,7 @@ SCENARIOS = [
     ("createConnector", "POST", "/connector", {"json": {"id": "c-1"}}, 409, "id_conflict"),
     ("createConnector", "POST", "/connector", {"json": {"id": "a b"}}, 400, "id_invalid"),
     ("createConnector", "POST", "/connector", {}, 400, "id_invalid"),  # no body: an empty object (R5)
-    ("createConnector", "POST", "/connector", {"content": b"[", "headers": JSON}, 400, "body_invalid"),
+    ("createConnector", "POST", "/connector", {"content": b"[", "headers": JSON_TYPE}, 400, "body_invalid"),
     ("createConnector", "POST", "/connector", {"json": {"id": "c-2"}, "auth": {}}, 401, "unauthorized"),
     ("createConnector", "POST", "/connector", {"json": BIG}, 413, "payload_too_large"),
     ("createConnector", "POST", "/connector", {"content": "id=c-2", "headers": FORM}, 415, "unsupported_media_type"),
@@ -209,7 +213,7 @@ SCENARIOS = [
 
 
 def test_every_documented_code_has_a_scenario():
-    covered = {(op, status, code) for op, _, _, _, status, code in SCENARIOS if code}
+    covered = produced(SCENARIOS)
     assert documented(BUNDLE) - covered - R5B == set()
     assert covered <= documented(BUNDLE)
     operations = {op.node["operationId"] for op in iter_operations(BUNDLE) if not op.is_webhook}
@@ -243,28 +247,17 @@ def test_scenarios(server_factory, client):
 
 def wire(base: str, method: str, path: str, body: dict | None = None):
     """One request with exactly the sample's headers: `json:` sends compact JSON and `Accept: application/json`."""
-    url = urlsplit(base)
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-    connection.putrequest(method, url.path + path, skip_accept_encoding=True)
-    connection.putheader("Authorization", KEY["Authorization"])
+    headers = {"Authorization": KEY["Authorization"]}
     content = None
     if body is not None:
         content = json.dumps(body, separators=(",", ":")).encode()
-        connection.putheader("accept", "application/json")
-        connection.putheader("content-type", "application/json")
-        connection.putheader("content-length", str(len(content)))
-    connection.endheaders(content)
-    response = connection.getresponse()
-    answer = (response.status, response.getheader("content-type"), json.loads(response.read()))
-    connection.close()
-    return answer
+        headers.update(
+            {"accept": "application/json", "content-type": "application/json", "content-length": str(len(content))}
+        )
+    return exactly(base, method, path, headers, content)
 
 
-def example(op_id: str, where: str, name: str):
-    """A named example of an operation: `where` is a response status, or `request`."""
-    op = next(o for o in iter_operations(BUNDLE) if o.node.get("operationId") == op_id)
-    holder = op.node["requestBody"] if where == "request" else op.node["responses"][where]
-    return holder["content"]["application/json"]["examples"][name]["value"]
+example = partial(serverkit.example, BUNDLE)  # (operationId, a response status or "request", name)
 
 
 def test_published_samples_run_in_order_as_sent(server_factory):
@@ -390,20 +383,12 @@ def test_r18_connectors_are_stored_as_given_per_account(server_factory, client):
 
 # --- webhooks (R22) -----------------------------------------------------------------------------------
 
-SCHEMAS = {
-    name: json.loads((ROOT / "spec" / API / "webhooks" / f"{name}.schema.json").read_text())
-    for name in ("usage", "network_validation", "network_registration")
-}
+SCHEMAS = webhook_schemas(API, "usage", "network_validation", "network_registration")
 
 
 def received(delivery, name: str) -> dict:
     """A delivery as the spec describes it: POST JSON to <endpoint>/<name>, the raw webhook key, schema-valid."""
-    assert (delivery.method, delivery.path) == ("POST", f"/{name}")
-    assert delivery.headers["authorization"] == ONE["webhook"]["api_key"]
-    assert delivery.headers["content-type"] == "application/json"
-    payload = json.loads(delivery.body)
-    jsonschema.Draft202012Validator(SCHEMAS[name]).validate(payload)
-    return payload
+    return serverkit.delivered(delivery, name, SCHEMAS[name], ONE["webhook"]["api_key"])
 
 
 simulate = partial(serverkit.simulate, auth=KEY)
@@ -484,19 +469,12 @@ def snapshot(client: httpx.Client, base: str) -> tuple:
     return seen
 
 
-def oversized():
-    yield b'{"id": "'
-    for _ in range(65):
-        yield b"1" * 16384  # past 1 MiB, streamed without a Content-Length
-
-
 def bad_input() -> list[tuple]:
-    as_json = {"Content-Type": "application/json"}
     return [
-        ("POST", "/sim", {"content": b'{"id": "192837468"', "headers": as_json}, 400, "body_invalid"),
-        ("POST", "/sim", {"content": b'{"id": "192837468", "active": NaN}', "headers": as_json}, 400, "body_invalid"),
-        ("POST", "/sim", {"content": b'{"id": "19283746\xff"}', "headers": as_json}, 400, "body_invalid"),
-        ("POST", "/sim", {"content": b"", "headers": as_json}, 400, "id_invalid"),  # an empty object (R5)
+        ("POST", "/sim", {"content": b'{"id": "192837468"', "headers": JSON_TYPE}, 400, "body_invalid"),
+        ("POST", "/sim", {"content": b'{"id": "192837468", "active": NaN}', "headers": JSON_TYPE}, 400, "body_invalid"),
+        ("POST", "/sim", {"content": b'{"id": "19283746\xff"}', "headers": JSON_TYPE}, 400, "body_invalid"),
+        ("POST", "/sim", {"content": b"", "headers": JSON_TYPE}, 400, "id_invalid"),  # an empty object (R5)
         ("POST", "/sim", {"json": {"id": int(SPARE)}}, 400, "id_invalid"),
         ("POST", "/sim", {"json": {"id": SPARE, "active": "false"}}, 400, "active_invalid"),
         ("POST", "/sim", {"json": {"id": SPARE, "alias": 7}}, 400, "alias_invalid"),
@@ -507,7 +485,7 @@ def bad_input() -> list[tuple]:
         ("POST", "/sim", {"content": f"id={SPARE}", "headers": FORM}, 415, "unsupported_media_type"),
         ("POST", "/sim", {"content": f'{{"id": "{SPARE}"}}'.encode()}, 415, "unsupported_media_type"),  # no type
         ("POST", "/sim", {"files": {"id": ("id", SPARE.encode())}}, 415, "unsupported_media_type"),
-        ("POST", "/sim", {"content": oversized(), "headers": as_json}, 413, "payload_too_large"),
+        ("POST", "/sim", {"content": oversized(b'{"id": "', b"1"), "headers": JSON_TYPE}, 413, "payload_too_large"),
         ("DELETE", "/sim", {}, 400, "id_invalid"),  # no body: an empty object without id (R5)
         ("DELETE", "/sim", {"json": {"id": MINE, "force": True}}, 400, "body_invalid"),
         ("PUT", "/sim", {"json": {"id": MINE, "active": "no"}}, 400, "active_invalid"),
