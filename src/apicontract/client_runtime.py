@@ -3,11 +3,11 @@
 `apicontract build` writes one client module per API from the bundled spec (`specs/clients.py`): a table
 row (`Operation`) and a typed method per operation. This module is the part that does not depend on any
 operation: it fills the path, carries the credentials the way the API's security scheme says (HTTP Basic,
-a key in a header or in the query, with the scheme's `x-value-prefix`), encodes a body by its content
-type (JSON, also on GET and DELETE; form; multipart), and reads the answer by the media type it came
-with: a pydantic model for JSON, bytes for anything else (a cpaas file download). Any non-2xx answer
-raises an `ApiError` (by status: `BadRequest`, `NotFound`, ...) carrying the status and the error code
-read from the field the spec names (`info.x-error-code-field`).
+a key in a header or in the query, with the scheme's `x-value-prefix`; `specs.security` encodes them),
+encodes a body by its content type (JSON, also on GET and DELETE; form; multipart), and reads the answer
+by the media type it came with: a pydantic model for JSON, bytes for anything else (a cpaas file
+download). Any non-2xx answer raises an `ApiError` (by status: `BadRequest`, `NotFound`, ...) carrying the
+status and the error code read from the field the spec names (`info.x-error-code-field`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
+
+from apicontract.specs.fixtures import Credentials
+from apicontract.specs.security import API_KEY, AUTHORIZATION, BASIC, Scheme
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -43,6 +46,20 @@ class Credential:
     name: str = ""  # the header or query parameter
     prefix: str = ""  # the scheme's x-value-prefix ("AccessKey ")
     value: str | tuple[str, str] = ""
+
+    @property
+    def scheme(self) -> Scheme:
+        """The spec's security scheme this credential is sent by (it encodes it: `specs.security`)."""
+        if self.kind == BASIC:
+            return Scheme("", BASIC, "header", AUTHORIZATION)
+        return Scheme("", API_KEY, self.kind, self.name, self.prefix)
+
+    @property
+    def credentials(self) -> Credentials:
+        """The value as the credentials the scheme encodes: the (user, secret) pair, or the key."""
+        if isinstance(self.value, tuple):
+            return Credentials(basic=self.value)
+        return Credentials(key=str(self.value))
 
 
 @dataclass(frozen=True)
@@ -175,31 +192,22 @@ class BaseClient:
         given = query or {}
         params = {wire: _query_value(given[name]) for name, wire in op.query_params if given.get(name) is not None}
         headers = dict(self.headers)
-        auth = None
         if op.secured and self.credential is not None:
-            auth = self._authenticate(self.credential, headers, params)
+            self._authenticate(self.credential, headers, params)
         request: dict[str, Any] = {}
         if parts is not None and any(value is not None for value in parts.values()):
             request = _multipart(parts)
         elif body is not None:
             request = _encode(op, body)
         headers.update(request.pop("headers", {}))
-        response = self.http.request(
-            op.method, self.base_url + url, params=params, headers=headers, auth=auth, **request
-        )
+        response = self.http.request(op.method, self.base_url + url, params=params, headers=headers, **request)
         return self._answer(op, response)
 
-    def _authenticate(self, cred: Credential, headers: dict[str, str], params: dict[str, Any]) -> Any:
-        if cred.kind == "basic":
-            assert isinstance(cred.value, tuple), "a basic credential's value is the (user, secret) pair"
-            user, secret = cred.value
-            return httpx.BasicAuth(user, secret)
-        value = cred.prefix + str(cred.value)
-        if cred.kind == "header":
-            headers[cred.name] = value
-        else:
-            params[cred.name] = value
-        return None
+    def _authenticate(self, cred: Credential, headers: dict[str, str], params: dict[str, Any]) -> None:
+        carried = cred.scheme.encode(cred.credentials)
+        if carried is not None:
+            headers.update(carried.headers)
+            params.update(carried.query)
 
     # reading ------------------------------------------------------------------------------------------
 

@@ -14,8 +14,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from apicontract.docs.samples import KEY_PLACEHOLDER, SECRET_PLACEHOLDER, Context, _fixture_token, _pick
+from apicontract.docs.samples import KEY_PLACEHOLDER, SECRET_PLACEHOLDER, Context, _pick, sample_key
 from apicontract.specs.clients import snake
+from apicontract.specs.security import BASIC, request_schemes
 from apicontract.specs.walk import deref, iter_operations, parameters
 
 # the generator we test the spec with (pinned in the `test` extra); the notes below are about this version
@@ -64,26 +65,23 @@ def consumers(ctx: Context, api: str, module: str, bundle_file: str) -> Consumer
 
 def _credentials(ctx: Context) -> dict[str, str]:
     """The constructor arguments of our client and of openapi-python-client's, by the first scheme."""
-    schemes = (ctx.doc.get("components") or {}).get("securitySchemes") or {}
     base = json.dumps(ctx.server)
-    for requirement in ctx.doc.get("security") or []:
-        for name in requirement or {}:
-            scheme = schemes.get(name) or {}
-            if scheme.get("type") == "http":
-                pair = f'("{KEY_PLACEHOLDER}", "{SECRET_PLACEHOLDER}")'
-                return {
-                    "ours": f"auth={pair}",
-                    "generated_class": "Client",
-                    "generated": f'base_url={base}, httpx_args={{"auth": {pair}}}',
-                }
-            token = json.dumps(_fixture_token(ctx.fixture_credentials) or KEY_PLACEHOLDER)
-            prefix = json.dumps(str(scheme.get("x-value-prefix") or "").strip())
+    for scheme in request_schemes(ctx.doc):
+        if scheme.kind == BASIC:
+            pair = f'("{KEY_PLACEHOLDER}", "{SECRET_PLACEHOLDER}")'
             return {
-                "ours": f"key={token}",
-                "generated_class": "AuthenticatedClient",
-                "generated": f"base_url={base}, token={token}, prefix={prefix}, "
-                f"auth_header_name={json.dumps(scheme.get('name', 'Authorization'))}",
+                "ours": f"auth={pair}",
+                "generated_class": "Client",
+                "generated": f'base_url={base}, httpx_args={{"auth": {pair}}}',
             }
+        token = json.dumps(sample_key(ctx))
+        prefix = json.dumps(scheme.prefix.strip())
+        return {
+            "ours": f"key={token}",
+            "generated_class": "AuthenticatedClient",
+            "generated": f"base_url={base}, token={token}, prefix={prefix}, "
+            f"auth_header_name={json.dumps(scheme.carrier or 'Authorization')}",
+        }
     return {"ours": "", "generated_class": "Client", "generated": f"base_url={base}"}
 
 
@@ -123,8 +121,7 @@ def _caveats(doc: dict, ops: list, module: str) -> list[Caveat]:
                 f"Python client does), and some proxies do too. Use the typed client (`apicontract.clients.{module}`"
                 "), or send the body yourself:",
                 [_label(op) for op in bodied],
-                f'httpx.request("{op.method.upper()}", BASE_URL + "{op.key}", json={json.dumps(example)}, '
-                'headers=...)',
+                f'httpx.request("{op.method.upper()}", BASE_URL + "{op.key}", json={json.dumps(example)}, headers=...)',
             )
         )
     several = []

@@ -38,23 +38,26 @@ from apicontract.docs.views import (
     OperationView,
     Response,
     SchemaView,
-    Scheme,
     Tag,
     Unspecified,
 )
+from apicontract.docs.views import Scheme as SchemeView
 from apicontract.docs.webhooks import describe_webhook
 from apicontract.paths import Layout, module_name
 from apicontract.specs.bundle import component_name, pointer
+from apicontract.specs.fixtures import Credentials, first_credentials
+from apicontract.specs.inputs import Parameter, body_limits, operation_parameters
 from apicontract.specs.promises import shape_code
+from apicontract.specs.security import API_KEY, BASIC, Scheme, security_schemes
 from apicontract.specs.walk import (
     Operation,
     deref,
     error_field,
     iter_operations,
     merged,
-    parameters,
     response_codes,
 )
+from apicontract.specs.webhooks import webhook_operation
 from apicontract.specs.yamlfile import SpecFileError, load
 
 
@@ -96,15 +99,13 @@ def _model_names(path: Path) -> frozenset[str]:
     return frozenset(node.name for node in tree.body if isinstance(node, ast.ClassDef))
 
 
-def _credentials(layout: Layout, api: str) -> Any:
+def _credentials(layout: Layout, api: str) -> Credentials:
     """The first demo account's credentials: the published samples' keys are those (spec/CONVENTIONS.md)."""
     try:
         fixtures = load(layout.spec / api / "fixtures.yaml")
     except (OSError, SpecFileError):
-        return None
-    accounts = fixtures.get("accounts") if isinstance(fixtures, dict) else None
-    first = accounts[0] if isinstance(accounts, list) and accounts and isinstance(accounts[0], dict) else {}
-    return first.get("credentials")
+        return Credentials()
+    return first_credentials(fixtures)
 
 
 def operation_anchor(op: Operation) -> str:
@@ -116,7 +117,7 @@ def operation_anchor(op: Operation) -> str:
 class ApiBuilder:
     """Builds one ApiView; remembers which operations use which shared component, to link to them."""
 
-    def __init__(self, doc: dict, api: str, models: frozenset[str], credentials: Any):
+    def __init__(self, doc: dict, api: str, models: frozenset[str], credentials: Credentials):
         self.doc = doc
         self.api = api
         self.users: dict[str, list[OperationView]] = {}
@@ -211,7 +212,7 @@ class ApiBuilder:
             at=pointer(list(op.parts)),
             security=[list(req) for req in security],
             body_limit=self.body_limit(body),
-            params=[self.parameter(param, parts) for param, parts in parameters(doc, op)],
+            params=[self.parameter(param) for param in operation_parameters(doc, op)],
             body_description=body.get("description") if isinstance(body, dict) else None,
             body_required=bool(body.get("required")) if isinstance(body, dict) else False,
             body_marks=marks(body, body_parts),
@@ -227,7 +228,7 @@ class ApiBuilder:
         for found in view.bodies:
             found.shape_href = "#" + anchors[found.shape_code] if found.shape_code in anchors else None
         if op.is_webhook:
-            describe_webhook(self.doc, op, view, self.ctx.module, self.models)
+            describe_webhook(self.doc, webhook_operation(self.doc, op), view, self.ctx.module, self.models)
         for param in node.get("parameters") or []:
             if isinstance(param, dict) and "$ref" in param:
                 self.users.setdefault(param["$ref"], []).append(view)
@@ -237,19 +238,13 @@ class ApiBuilder:
         """The body size limit (`x-max-body-bytes`): the request body's own, else the API's; per media type too."""
         if not isinstance(body, dict):
             return None
-        default = body.get("x-max-body-bytes", (self.doc.get("info") or {}).get("x-max-body-bytes"))
-        special = {
-            ctype: media["x-max-body-bytes"]
-            for ctype, media in (body.get("content") or {}).items()
-            if isinstance(media, dict) and "x-max-body-bytes" in media
-        }
-        if default is None and not special:
-            return None
-        parts = [_size(default)] if default is not None else []
-        parts += [f"{_size(limit)} for {ctype}" for ctype, limit in special.items()]
+        sizes = body_limits(self.doc, body)
+        parts = [_size(sizes.default)]
+        parts += [f"{_size(limit)} for {ctype}" for ctype, limit in sizes.by_type.items()]
         return "; ".join(parts)
 
-    def parameter(self, param: dict, parts: tuple[str, ...]) -> Field:
+    def parameter(self, parameter: Parameter) -> Field:
+        param, parts = parameter.node, parameter.parts
         row = describe(
             self.doc,
             param.get("schema"),
@@ -260,7 +255,7 @@ class ApiBuilder:
             param.get("description"),
         )
         row.marks = marks(param, parts) + [m for m in row.marks if m not in marks(param, parts)]
-        row.error_code = param.get("x-error-code", row.error_code)
+        row.error_code = parameter.code
         row.also = also(param, parts, base_type(merged(self.doc, param.get("schema"))))
         row.implementation = implementation(self.doc, param, parts) or row.implementation
         row.unspecified = param.get("x-unspecified", row.unspecified)
@@ -362,14 +357,8 @@ class ApiBuilder:
         return plain, errors
 
     def examples_by_code(self, media: dict, parts: tuple[str, ...], status: str) -> dict[str, Example]:
-        """Each error example by the code its value carries (named after the code by convention)."""
-        found: dict[str, Example] = {}
-        raw = media.get("examples") or {}
-        for example in self.examples(media, parts, status):
-            value = deref(self.doc, raw.get(example.name)) or {}
-            code = (value.get("value") or {}).get(self.field) if isinstance(value.get("value"), dict) else None
-            found.setdefault(str(code) if code is not None else example.name, example)
-        return found
+        """Each error example by the code it shows: it is named after it (spec/CONVENTIONS.md; lint checks it)."""
+        return {example.name: example for example in self.examples(media, parts, status)}
 
     def response(self, status: str, response: dict, parts: tuple[str, ...]) -> Response:
         content = []
@@ -398,18 +387,18 @@ class ApiBuilder:
 
     # components -----------------------------------------------------------------------------------------
 
-    def schemes(self, webhooks: list[OperationView]) -> list[Scheme]:
+    def schemes(self, webhooks: list[OperationView]) -> list[SchemeView]:
         webhook_schemes = {name for w in webhooks for req in w.security for name in req}
         found = []
-        for name, scheme in ((self.doc.get("components") or {}).get("securitySchemes") or {}).items():
+        for name, scheme in security_schemes(self.doc).items():
             parts = ("components", "securitySchemes", name)
             found.append(
-                Scheme(
+                SchemeView(
                     name=name,
                     anchor=f"auth-{name}",
                     kind=scheme_kind(scheme),
-                    description=scheme.get("description"),
-                    marks=marks(scheme, parts),
+                    description=scheme.description,
+                    marks=marks(scheme.node, parts),
                     at=pointer(list(parts)),
                     for_webhooks=name in webhook_schemes,
                 )
@@ -490,13 +479,15 @@ def _size(count: Any) -> str:
     return f"{count} bytes"
 
 
-def scheme_kind(scheme: dict) -> str:
+def scheme_kind(scheme: Scheme) -> str:
     """`HTTP Basic`, or where an API key goes: `API key in the header `X-Authorization``."""
-    if scheme.get("type") == "http":
+    if scheme.kind == BASIC:
+        return "HTTP Basic"
+    if scheme.kind == API_KEY:
+        where = "query parameter" if scheme.location == "query" else scheme.location
+        return f"API key in the {where} `{scheme.carrier}`"
+    if scheme.get("type") == "http":  # a scheme the spec model does not read: named as the spec types it
         return f"HTTP {str(scheme.get('scheme', '')).capitalize()}"
-    if scheme.get("type") == "apiKey":
-        where = "query parameter" if scheme.get("in") == "query" else scheme.get("in")
-        return f"API key in the {where} `{scheme.get('name')}`"
     return str(scheme.get("type", ""))
 
 

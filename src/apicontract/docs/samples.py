@@ -17,6 +17,8 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from apicontract.docs.schemas import Mark, marks, named
+from apicontract.specs.fixtures import Credentials
+from apicontract.specs.security import BASIC, operation_schemes
 from apicontract.specs.walk import Operation, deref, parameters
 
 FILE_PLACEHOLDER = "path/to/file"
@@ -53,7 +55,7 @@ class Context:
     module: str  # apicontract.models.<module>
     server: str
     models: frozenset[str]  # class names the generated models module defines
-    fixture_credentials: Any = None  # the first fixture account's `credentials`
+    fixture_credentials: Credentials = field(default_factory=Credentials)  # the first fixture account's
 
 
 @dataclass
@@ -69,24 +71,20 @@ class Call:
 
 
 def auth_for(ctx: Context, op: Operation) -> Auth:
-    """The first security requirement the operation accepts, with the samples' credentials."""
-    schemes = (ctx.doc.get("components") or {}).get("securitySchemes") or {}
-    for requirement in op.node.get("security", ctx.doc.get("security")) or []:
-        for name in requirement or {}:
-            scheme = schemes.get(name) or {}
-            if scheme.get("type") == "http" and scheme.get("scheme") == "basic":
-                return Auth("basic")
-            if scheme.get("type") == "apiKey" and scheme.get("in") in ("header", "query"):
-                token = _fixture_token(ctx.fixture_credentials) or KEY_PLACEHOLDER
-                value = str(scheme.get("x-value-prefix") or "") + token
-                return Auth(scheme["in"], name=scheme["name"], value=value)
+    """The first security scheme the operation accepts, with the samples' credentials: placeholders for
+    HTTP Basic, the first fixture account's key (else a placeholder) for a key."""
+    for scheme in operation_schemes(ctx.doc, op.node):
+        if scheme.kind == BASIC:
+            return Auth("basic")
+        value = scheme.value(Credentials(key=sample_key(ctx))) if scheme.supported else None
+        if value is not None:
+            return Auth(scheme.location, name=scheme.carrier, value=value)
     return Auth()
 
 
-def _fixture_token(credentials: Any) -> str | None:
-    """The samples' key: the first fixture account's only credential, when it has exactly one."""
-    leaves = [v for v in (credentials or {}).values() if isinstance(v, str)] if isinstance(credentials, dict) else []
-    return leaves[0] if len(leaves) == 1 and len(credentials) == 1 else None
+def sample_key(ctx: Context) -> str:
+    """The key the samples send: the first fixture account's, else a placeholder."""
+    return ctx.fixture_credentials.key or KEY_PLACEHOLDER
 
 
 def operation_samples(ctx: Context, op: Operation) -> list[Sample]:

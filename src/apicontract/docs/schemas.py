@@ -13,7 +13,7 @@ from typing import Any
 
 from apicontract.specs.bundle import pointer
 from apicontract.specs.promises import implementation_defined
-from apicontract.specs.walk import deref, merged
+from apicontract.specs.walk import deref, error_code, merged
 
 SCHEMAS = "#/components/schemas/"
 
@@ -309,7 +309,7 @@ def describe(
         default=json.dumps(full["default"], ensure_ascii=False) if "default" in full else None,
         pattern=full.get("pattern"),
         limits=limits(full),
-        error_code=full.get("x-error-code"),
+        error_code=error_code(full),
         marks=found_marks,
         unspecified=str(unspecified) if unspecified else None,
         enum=[] if named(target.get("$ref") if isinstance(target, dict) else None) else enum_rows(doc, full),

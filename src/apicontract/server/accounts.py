@@ -1,16 +1,18 @@
 """Who is calling: fixture accounts and the spec's security schemes.
 
-The schemes (HTTP Basic, a raw key in a header, a prefixed key in a header or the query) come from the
-bundle; the credentials from `spec/<api>/fixtures.yaml`. When several schemes are allowed, the first one
+The schemes (HTTP Basic, a raw key in a header, a prefixed key in a header or the query) and how each
+carries credentials come from the spec model (`specs.security`); the accounts' credentials from
+`spec/<api>/fixtures.yaml`, read by `specs.fixtures`. When several schemes are allowed, the first one
 whose carrier is present decides (cpaas: the header over the query parameter, R23).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from apicontract.specs.fixtures import Credentials, credentials
+from apicontract.specs.security import Scheme
 
 CACHE_SIZE = 1024  # distinct credentials remembered
 CACHED_CREDENTIAL_BYTES = 256  # longer credentials are decoded each time, never remembered
@@ -27,44 +29,32 @@ class Account:
     def key(self) -> str:
         return self.name
 
-
-def basic_pair(credentials: dict) -> tuple[str, str] | None:
-    basic = credentials.get("basic")
-    if isinstance(basic, dict):
-        user = basic.get("key", basic.get("username"))
-        secret = basic.get("secret", basic.get("password"))
-        if isinstance(user, str) and isinstance(secret, str):
-            return user, secret
-    return None
+    @property
+    def credentials(self) -> Credentials:
+        """What the account calls the API with."""
+        return credentials(self.data)
 
 
 def token(credentials: dict) -> str | None:
-    tokens = [v for v in credentials.values() if isinstance(v, str)]
-    return tokens[0] if len(tokens) == 1 else None
+    """The key of a fixture `credentials` mapping (None: it holds HTTP Basic credentials)."""
+    return Credentials.read(credentials).key
 
 
 class Authenticator:
     """Maps a request's credentials to an account, or to None (401)."""
 
-    def __init__(self, security: list[dict[str, Any]], accounts: list[Account]):
-        self.security = security
+    def __init__(self, security: Sequence[Scheme], accounts: list[Account]):
+        self.security = list(security)
         self._known: dict[tuple, Account | None] = {}
-        self._header_carriers = [
-            (b"authorization" if s.get("type") == "http" else str(s.get("name", "")).lower().encode())
-            for s in security
-            if s.get("type") == "http" or s.get("in") == "header"
-        ]
-        self._query_carriers = {str(s.get("name")) for s in security if s.get("in") == "query"}
-        self.basic: dict[tuple[str, str], Account] = {}
-        self.tokens: dict[str, Account] = {}
+        self._header_carriers = [s.header_key for s in self.security if s.supported and s.location == "header"]
+        self._query_carriers = {s.carrier for s in self.security if s.supported and s.location == "query"}
+        self.accounts: dict[Credentials, Account] = {}
         for account in accounts:
-            credentials = account.data.get("credentials") or {}
-            pair = basic_pair(credentials)
-            if pair:
-                self.basic[pair] = account
-            value = token(credentials)
-            if value:
-                self.tokens[value] = account
+            known = account.credentials
+            if known.basic:
+                self.accounts[Credentials(basic=known.basic)] = account
+            if known.key:
+                self.accounts[Credentials(key=known.key)] = account
 
     def authenticate(
         self, headers: dict[bytes, bytes], query: list[tuple[str, str]], repeated: frozenset[bytes] = frozenset()
@@ -91,42 +81,9 @@ class Authenticator:
         return account
 
     def _authenticate(self, headers: dict[bytes, bytes], query: list[tuple[str, str]]) -> Account | None:
+        """The first scheme whose carrier the request holds decides: its credentials, or none (malformed)."""
         for scheme in self.security:
-            kind = scheme.get("type")
-            if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
-                basic = headers.get(b"authorization")
-                if basic is not None:
-                    return self._basic(basic)
-            elif kind == "apiKey":
-                name = str(scheme.get("name", ""))
-                if scheme.get("in") == "header":
-                    raw = headers.get(name.lower().encode())
-                    value = raw.decode("latin-1") if raw is not None else None
-                elif scheme.get("in") == "query":
-                    given = [v for k, v in query if k == name]
-                    if len(given) > 1:
-                        return None
-                    value = given[0] if given else None
-                else:
-                    value = None
-                if value is not None:
-                    return self._token(value, scheme.get("x-value-prefix", ""))
+            if scheme.supported and scheme.present(headers, query):
+                presented = scheme.decode(headers, query)
+                return self.accounts.get(presented) if presented else None
         return None
-
-    def _basic(self, raw: bytes) -> Account | None:
-        scheme, _, encoded = raw.decode("latin-1").strip().partition(" ")
-        if scheme.lower() != "basic":
-            return None
-        try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return None
-        user, sep, secret = decoded.partition(":")
-        return self.basic.get((user, secret)) if sep else None
-
-    def _token(self, value: str, prefix: str) -> Account | None:
-        if prefix:
-            if not value.startswith(prefix):
-                return None
-            value = value[len(prefix) :]
-        return self.tokens.get(value)

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 from apicontract.server.accounts import Account, Authenticator
 from apicontract.server.contract import Answer, CompiledApi, Rejection
 from apicontract.server.requests import Call, check_size, load_json, prepare, within_limits
+from apicontract.specs.inputs import api_body_limit
 
 log = logging.getLogger("apicontract.server")
 
@@ -77,7 +78,7 @@ class ApiServer:
         self.success_models = {
             op.id: getattr(models, op.success_model) for op in compiled.operations.values() if op.success_model
         }
-        self.max_body = int((compiled.doc.get("info") or {}).get("x-max-body-bytes", 1 << 20))  # internal bodies
+        self.max_body = api_body_limit(compiled.doc)  # internal bodies
 
     async def handle(self, scope: dict, receive: Receive, send: Send, path: str) -> None:
         """Answer one request; a request changes state only once its whole body has arrived."""

@@ -25,6 +25,7 @@ from apicontract.server.apis.base import ApiContext
 from apicontract.server.contract import Answer, Limits, compile_api
 from apicontract.server.delivery import MAX_PENDING, Deliverer
 from apicontract.server.store import Store
+from apicontract.specs.fixtures import account_name
 from apicontract.specs.yamlfile import SpecFileError, load
 
 log = logging.getLogger("apicontract.server")
@@ -84,7 +85,7 @@ class ReferenceServer:
             fixtures_path = config.fixtures.get(name) or config.layout.spec / name / "fixtures.yaml"
             fixtures = load_fixtures(config.layout, name, fixtures_path)
             accounts = [
-                Account(name, index, str(entry.get("name") or entry.get("id") or f"account-{index}"), entry)
+                Account(name, index, account_name(entry, index), entry)
                 for index, entry in enumerate(fixtures.get("accounts") or [])
             ]
             compiled = compile_api(name, doc)

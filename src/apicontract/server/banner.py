@@ -11,19 +11,22 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from apicontract.server.accounts import basic_pair, token
+from apicontract.specs.fixtures import Credentials, credentials
+from apicontract.specs.security import BASIC, Scheme
 
 FIRST_CALLS = ("retrieveSim", "listMedia")  # what a newcomer most likely wants to see first
 
 
-def curl_auth(security: list[dict], credentials: dict) -> list[str]:
-    """curl arguments that authenticate as an account, by the API's first usable security scheme."""
+def curl_auth(security: list[Scheme], presented: Credentials) -> list[str]:
+    """curl arguments that authenticate as an account, by the API's first scheme its credentials fit
+    that travels in a header (HTTP Basic as `-u`, which curl encodes)."""
     for scheme in security:
-        if scheme.get("type") == "http" and (pair := basic_pair(credentials)):
-            key, secret = pair
+        if scheme.kind == BASIC and presented.basic:
+            key, secret = presented.basic
             return ["-u", f"{key}:{secret}"]
-        if scheme.get("type") == "apiKey" and scheme.get("in") == "header" and token(credentials):
-            return ["-H", f"{scheme['name']}: {scheme.get('x-value-prefix', '')}{token(credentials)}"]
+        carried = scheme.encode(presented) if scheme.supported and scheme.location == "header" else None
+        if carried is not None:
+            return [arg for name, value in carried.headers.items() for arg in ("-H", f"{name}: {value}")]
     return []
 
 
@@ -72,12 +75,12 @@ def banner(
         accounts = [a.data for a in ctx.accounts if not a.data.get("prohibited")]
         lines.append(f"{name:<8}{url}" + (f"  and {scheme}://{shown}:{own[name]}" if name in own else ""))
         for label, account in zip(("account", "second"), accounts[:2], strict=False):
-            auth = curl_auth(ctx.compiled.security, account.get("credentials") or {})
+            auth = curl_auth(ctx.compiled.security, credentials(account))
             ids = ", ".join(i + ("" if ready else " (not provisioned)") for i, ready in sim_ids(account)[:4])
             media = ", ".join(f"{m['id']} {m['name']}" for m in (account.get("media") or [])[:3])
             lines.append(f"  {label:<9}{shlex.join(auth)}" + (f"   SIMs {ids}" if ids else f"   media {media}"))
         if accounts:
-            auth = curl_auth(ctx.compiled.security, accounts[0].get("credentials") or {})
+            auth = curl_auth(ctx.compiled.security, credentials(accounts[0]))
             lines.append(
                 "  try      " + shlex.join(["curl", "-s", *insecure, *auth, *first_call(ctx, accounts[0], url)])
             )

@@ -17,16 +17,41 @@ from typing import Any
 
 import jsonschema_rs
 
+from apicontract.specs.inputs import (
+    body_fields,
+    body_limits,
+    operation_parameters,
+    path_pattern,
+    request_body,
+)
 from apicontract.specs.promises import shape_code
+from apicontract.specs.security import Scheme, request_schemes
 from apicontract.specs.walk import (
     Operation,
     deref,
+    error_code,
+    error_examples,
     error_field,
+    inline,
     iter_operations,
     merged,
-    parameters,
     response_codes,
 )
+
+__all__ = [
+    "FORM",
+    "JSON",
+    "MULTIPART",
+    "Answer",
+    "BodyShape",
+    "CompiledApi",
+    "CompiledOperation",
+    "Field",
+    "Limits",
+    "Rejection",
+    "compile_api",
+    "inline",
+]
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -179,7 +204,7 @@ class CompiledApi:
     templated_routes: list[tuple[re.Pattern, list[str], dict[str, CompiledOperation]]]
     route_answers: dict[int, Answer]
     unauthorized: Answer
-    security: list[dict[str, Any]]  # alternatives, in order, each a resolved security scheme
+    security: list[Scheme]  # alternatives, in order (the spec's top-level `security`)
     limits: Limits
     http_errors: dict[int, Answer]  # `x-http-errors`: answers before any operation (400 framing, 408, 431)
     _routes: dict[tuple[str, str], tuple] = field(default_factory=dict)
@@ -222,7 +247,6 @@ def compile_api(name: str, doc: dict) -> CompiledApi:
     """Compile a bundled API document (as written to generated/openapi/<api>.json)."""
     field_name = error_field(doc)
     info = doc.get("info") or {}
-    default_limit = int(info.get("x-max-body-bytes", 1024 * 1024))
     limits = Limits.of(info)
     operations: dict[str, CompiledOperation] = {}
     static: dict[str, dict[str, CompiledOperation]] = {}
@@ -231,12 +255,12 @@ def compile_api(name: str, doc: dict) -> CompiledApi:
     for op in iter_operations(doc):
         if op.is_webhook:
             continue
-        compiled = _compile_operation(name, doc, op, field_name, default_limit, limits)
+        compiled = _compile_operation(name, doc, op, field_name, limits)
         operations[compiled.id] = compiled
         if unauthorized is None and (401, _first(compiled.codes.get(401))) in compiled.answers:
             unauthorized = compiled.answers[(401, compiled.codes[401][0])]
         if "{" in op.key:
-            pattern, names = _template(op.key)
+            pattern, names = path_pattern(op.key)
             entry = templated.setdefault(op.key, (pattern, names, {}))
             entry[2][op.method.upper()] = compiled
         else:
@@ -259,45 +283,28 @@ def compile_api(name: str, doc: dict) -> CompiledApi:
         templated_routes=list(templated.values()),
         route_answers=route_answers,
         unauthorized=unauthorized,
-        security=_security(doc),
+        security=request_schemes(doc),
         limits=limits,
         http_errors=http_errors,
     )
-
-
-def _template(template: str) -> tuple[re.Pattern, list[str]]:
-    """`/sim/{uuid}` -> a regex with one group per path parameter (one segment each), and their names."""
-    pieces = re.split(r"({[^}]+})", template)
-    regex = "".join("([^/]+)" if p.startswith("{") else re.escape(p) for p in pieces)
-    return re.compile("^" + regex + "$"), [p[1:-1] for p in pieces if p.startswith("{")]
 
 
 def _first(items: list[str] | None) -> str | None:
     return items[0] if items else None
 
 
-def _compile_operation(
-    api: str, doc: dict, op: Operation, field_name: str, default_limit: int, limits: Limits
-) -> CompiledOperation:
+def _compile_operation(api: str, doc: dict, op: Operation, field_name: str, limits: Limits) -> CompiledOperation:
     path_fields: list[Field] = []
     query_fields: list[Field] = []
-    for param, _ in parameters(doc, op):
-        target = {"path": path_fields, "query": query_fields}.get(param.get("in", ""))
+    for param in operation_parameters(doc, op):
+        target = {"path": path_fields, "query": query_fields}.get(param.location)
         if target is not None:
-            target.append(
-                _field(
-                    doc,
-                    param["name"],
-                    param.get("schema") or {},
-                    param.get("x-error-code"),
-                    bool(param.get("required")),
-                )
-            )
-    body = deref(doc, op.node.get("requestBody")) or {}
+            target.append(_field(doc, param.name, param.schema or {}, param.code, param.required))
+    body = request_body(doc, op)
     bodies = {ctype: _body_shape(doc, ctype, media) for ctype, media in (body.get("content") or {}).items()}
-    max_body = int(body.get("x-max-body-bytes", default_limit))
-    for ctype, media in (body.get("content") or {}).items():
-        bodies[ctype].max_body = int(media.get("x-max-body-bytes", max_body))
+    sizes = body_limits(doc, body)
+    for ctype, shape in bodies.items():
+        shape.max_body = sizes.of(ctype)
     json_shape = bodies.get(JSON)
     for shape in bodies.values():
         if shape.content_type in (FORM, MULTIPART) and json_shape is not None:
@@ -308,8 +315,7 @@ def _compile_operation(
         if not status.isdigit() or int(status) not in codes:
             continue
         response = deref(doc, response)
-        media = (response.get("content") or {}).get(JSON) or {}
-        examples = {k: deref(doc, v) for k, v in (media.get("examples") or {}).items()}
+        examples = error_examples(doc, response)
         headers = _fixed_headers(doc, response)
         for code in codes[int(status)]:
             value = (examples.get(code) or {}).get("value", {field_name: code})
@@ -324,7 +330,7 @@ def _compile_operation(
         query_fields=query_fields,
         bodies=bodies,
         body=body,
-        max_body=max([max_body, *(shape.max_body for shape in bodies.values())]),
+        max_body=max([sizes.default, *(shape.max_body for shape in bodies.values())]),
         success_status=int(success) if success.isdigit() else 200,
         success_model=_success_model(doc, op, success),
         codes=codes,
@@ -354,16 +360,11 @@ def _fixed_headers(doc: dict, response: dict) -> tuple[tuple[bytes, bytes], ...]
 
 def _body_shape(doc: dict, ctype: str, media: dict) -> BodyShape:
     schema = inline(doc, media.get("schema") or {})
-    fields = []
-    required = set(schema.get("required") or [])
-    for name, prop in (schema.get("properties") or {}).items():
-        fields.append(
-            _field(doc, name, prop, prop.get("x-error-code") if isinstance(prop, dict) else None, name in required)
-        )
+    fields = [_field(doc, f.name, f.schema, f.code, f.required) for f in body_fields(doc, schema)]
     return BodyShape(
         content_type=ctype,
         fields=fields,
-        root_code=schema.get("x-error-code"),
+        root_code=error_code(schema),
         closed=schema.get("additionalProperties") is False,
         shape_code=shape_code(schema),
         whole=_validator(schema),
@@ -372,8 +373,8 @@ def _body_shape(doc: dict, ctype: str, media: dict) -> BodyShape:
 
 def _field(doc: dict, name: str, schema: Any, code: str | None, required: bool) -> Field:
     schema = inline(doc, schema)
-    if code is None and isinstance(schema, dict):
-        code = schema.get("x-error-code")
+    if code is None:
+        code = error_code(schema)
     return Field(
         name=name,
         code=code,
@@ -436,22 +437,6 @@ def _kind(schema: Any) -> str:
     return "other"
 
 
-def inline(doc: dict, schema: Any, seen: frozenset = frozenset()) -> Any:
-    """A self-contained copy of a schema: every `$ref` replaced by its target (siblings kept)."""
-    if isinstance(schema, list):
-        return [inline(doc, s, seen) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    if isinstance(schema.get("$ref"), str):
-        ref = schema["$ref"]
-        if ref in seen:
-            raise ValueError(f"recursive schema at {ref}")
-        return inline(doc, merged(doc, schema), seen | {ref})
-    return {
-        k: (v if k in ("enum", "const", "default", "examples") else inline(doc, v, seen)) for k, v in schema.items()
-    }
-
-
 def _validator(schema: Any) -> Callable[[Any], bool]:
     if schema is True or schema == {}:
         return lambda value: True
@@ -473,14 +458,3 @@ def _strip_extensions(schema: Any) -> Any:
 
 def _json_answer(status: int, value: Any, headers: tuple[tuple[bytes, bytes], ...] = ()) -> Answer:
     return Answer(status, json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), headers)
-
-
-def _security(doc: dict) -> list[dict[str, Any]]:
-    schemes = (doc.get("components") or {}).get("securitySchemes") or {}
-    alternatives = []
-    for requirement in doc.get("security") or []:
-        for scheme_name in requirement or {}:
-            scheme = dict(schemes.get(scheme_name) or {})
-            scheme["name_in_spec"] = scheme_name
-            alternatives.append(scheme)
-    return alternatives

@@ -15,7 +15,6 @@ that is recorded as `discarded`, with the reason, and not sent.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import time
@@ -26,9 +25,10 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
-from apicontract.server.accounts import Account, basic_pair, token
+from apicontract.server.accounts import Account
 from apicontract.server.store import Store
-from apicontract.specs.walk import deref
+from apicontract.specs.fixtures import Credentials
+from apicontract.specs.webhooks import WebhookOperation, webhook_operations
 
 log = logging.getLogger("apicontract.delivery")
 
@@ -43,14 +43,27 @@ MAX_PENDING = 1000  # events queued (waiting or being sent) at once; beyond that
 
 @dataclass(frozen=True)
 class Hook:
-    """One webhook or callback as the spec describes it."""
+    """One webhook or callback as the spec describes it (`specs.webhooks`), with the generated model its
+    payloads go through before they leave."""
 
-    name: str
-    method: str
-    path: str
-    timeout: float
-    schemes: list[dict]
+    spec: WebhookOperation
     model: Any
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def method(self) -> str:
+        return self.spec.method
+
+    @property
+    def path(self) -> str:
+        return self.spec.path
+
+    @property
+    def timeout(self) -> float:
+        return self.spec.timeout
 
 
 @dataclass(frozen=True)
@@ -65,40 +78,16 @@ class Planned:
 
 
 def hooks_of(doc: dict, models: ModuleType) -> dict[str, Hook]:
-    found = {}
-    schemes = (doc.get("components") or {}).get("securitySchemes") or {}
-    for name, item in (doc.get("webhooks") or {}).items():
-        for method, op in item.items():
-            delivery = op.get("x-delivery") or {}
-            body = deref(doc, op.get("requestBody")) or {}
-            refs = [m.get("schema", {}).get("$ref", "") for m in (body.get("content") or {}).values()]
-            refs += [p.get("schema", {}).get("$ref", "") for p in op.get("parameters") or []]
-            component = next((r.split("/")[3] for r in refs if r.startswith("#/components/schemas/")), None)
-            used = [schemes[s] for requirement in op.get("security") or [] for s in requirement if s in schemes]
-            found[name] = Hook(
-                name=name,
-                method=method.upper(),
-                path=str(delivery.get("path", "")),
-                timeout=float(delivery.get("timeout_seconds", 15)),
-                schemes=used,
-                model=getattr(models, component) if component else None,
-            )
-    return found
+    """Every webhook of the bundle, with the generated model of its payload (None: the spec names none)."""
+    return {
+        name: Hook(spec, getattr(models, spec.payload) if spec.payload else None)
+        for name, spec in webhook_operations(doc).items()
+    }
 
 
-def auth_headers(hook: Hook, credentials: dict) -> dict[str, str]:
+def auth_headers(hook: Hook, credentials: Credentials) -> dict[str, str]:
     """The documented authentication for a delivery, from the account's webhook/callback credentials."""
-    for scheme in hook.schemes:
-        if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "basic":
-            pair = basic_pair(credentials)
-            if pair:
-                encoded = base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode()
-                return {"Authorization": f"Basic {encoded}"}
-        elif scheme.get("type") == "apiKey" and scheme.get("in") == "header":
-            value = token(credentials)
-            if value:
-                return {str(scheme["name"]): str(scheme.get("x-value-prefix", "")) + value}
-    return {}
+    return hook.spec.headers_for(credentials)
 
 
 class Deliverer:

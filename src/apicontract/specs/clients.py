@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apicontract.paths import module_name
+from apicontract.specs.security import BASIC, request_schemes
 from apicontract.specs.walk import Operation, deref, error_field, iter_operations, parameters, response_codes
 
 JSON = "application/json"
@@ -172,19 +173,13 @@ def render_client(api: str, doc: dict, models: frozenset[str]) -> str:
 
 def _credentials(doc: dict) -> list[tuple[str, str, str]]:
     """(kind, name, prefix) of each scheme the API's requests may use, in the order `security` lists them."""
-    schemes = (doc.get("components") or {}).get("securitySchemes") or {}
     found: list[tuple[str, str, str]] = []
-    for requirement in doc.get("security") or []:
-        for name in requirement or {}:
-            scheme = schemes.get(name) or {}
-            if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "basic":
-                entry = ("basic", "", "")
-            elif scheme.get("type") == "apiKey" and scheme.get("in") in ("header", "query"):
-                entry = (scheme["in"], str(scheme["name"]), str(scheme.get("x-value-prefix") or ""))
-            else:
-                raise ClientError(f"security scheme {name}: only HTTP Basic and apiKey in a header or the query")
-            if entry not in found:
-                found.append(entry)
+    for scheme in request_schemes(doc):
+        if not scheme.supported:
+            raise ClientError(f"security scheme {scheme.name}: only HTTP Basic and apiKey in a header or the query")
+        entry = (BASIC, "", "") if scheme.kind == BASIC else (scheme.location, scheme.carrier, scheme.prefix)
+        if entry not in found:
+            found.append(entry)
     return found
 
 

@@ -19,6 +19,7 @@ from referencing.jsonschema import DRAFT202012
 
 from apicontract.paths import Layout
 from apicontract.specs.bundle import Bundle, bundle, is_missing, pointer, resolve
+from apicontract.specs.fixtures import Credentials, credentials
 from apicontract.specs.promises import (
     also_answers,
     body_answers,
@@ -33,6 +34,7 @@ from apicontract.specs.walk import (
     cross_field_codes,
     declared_error_codes,
     deref,
+    error_examples,
     error_field,
     iter_examples,
     iter_operations,
@@ -234,8 +236,7 @@ def check_error_responses(ctx: Context) -> Iterator[Finding]:
                     parts, where, f"no error code: the JSON body schema must restrict '{field}' with an enum"
                 )
                 continue
-            media = (deref(ctx.doc, response).get("content") or {}).get("application/json") or {}
-            examples = {name: deref(ctx.doc, ex) for name, ex in (media.get("examples") or {}).items()}
+            examples = error_examples(ctx.doc, response)
             for code in codes:
                 example = examples.get(code)
                 if not isinstance(example, dict) or not isinstance(example.get("value"), dict):
@@ -565,9 +566,9 @@ def check_fixtures(layout: Layout, api: str) -> Iterator[Finding]:
     if errors:
         return
     accounts = fixtures.get("accounts") or []
-    seen: dict[str, int] = {}
+    seen: dict[Credentials, int] = {}
     for index, account in enumerate(accounts):
-        key = repr(sorted((account.get("credentials") or {}).items()))
+        key = credentials(account)
         if key in seen:
             yield Finding(path, None, f"/accounts/{index}", f"same credentials as account {seen[key]}")
         seen[key] = index

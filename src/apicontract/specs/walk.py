@@ -12,6 +12,27 @@ from typing import Any
 
 from apicontract.specs.bundle import is_missing, pointer, resolve
 
+__all__ = [
+    "ERROR_CODE",
+    "HTTP_METHODS",
+    "ExampleSite",
+    "Operation",
+    "cross_field_codes",
+    "declared_error_codes",
+    "deref",
+    "error_code",
+    "error_examples",
+    "error_field",
+    "inline",
+    "iter_examples",
+    "iter_operations",
+    "merged",
+    "parameters",
+    "response_codes",
+    "schema_codes",
+]
+
+ERROR_CODE = "x-error-code"  # on a parameter or a schema: the code a value failing there answers
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -79,6 +100,26 @@ def merged(doc: dict, node: Any) -> Any:
     if not siblings:
         return target
     return {**target, **siblings} if isinstance(target, dict) else siblings
+
+
+def inline(doc: dict, schema: Any, seen: frozenset = frozenset()) -> Any:
+    """A self-contained copy of a schema: every `$ref` replaced by its target (siblings kept, as `merged`).
+
+    A recursive schema cannot be inlined (ValueError); values (`enum`, `const`, `default`, `examples`)
+    are data, copied as they are.
+    """
+    if isinstance(schema, list):
+        return [inline(doc, s, seen) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if isinstance(schema.get("$ref"), str):
+        ref = schema["$ref"]
+        if ref in seen:
+            raise ValueError(f"recursive schema at {ref}")
+        return inline(doc, merged(doc, schema), seen | {ref})
+    return {
+        k: (v if k in ("enum", "const", "default", "examples") else inline(doc, v, seen)) for k, v in schema.items()
+    }
 
 
 def iter_operations(doc: dict) -> Iterator[Operation]:
@@ -238,6 +279,19 @@ def response_codes(doc: dict, op: Operation) -> dict[str, list[str]]:
     return result
 
 
+def error_examples(doc: dict, response: Any) -> dict[str, dict]:
+    """The named examples of an error response's JSON body, dereferenced, by name: one per code, named after
+    the code it shows (spec/CONVENTIONS.md; lint checks that the name and the value agree)."""
+    response = deref(doc, response)
+    media = ((response or {}).get("content") or {}).get("application/json") if isinstance(response, dict) else None
+    found: dict[str, dict] = {}
+    for name, example in ((media or {}).get("examples") or {}).items() if isinstance(media, dict) else ():
+        example = deref(doc, example)
+        if isinstance(example, dict):
+            found[name] = example
+    return found
+
+
 def _example_codes(doc: dict, media: dict, field: str) -> list[str]:
     found = []
     for name, example in (media.get("examples") or {}).items():
@@ -247,12 +301,18 @@ def _example_codes(doc: dict, media: dict, field: str) -> list[str]:
     return found
 
 
+def error_code(node: Any) -> str | None:
+    """`x-error-code` of a parameter or a schema: the code a value failing there answers."""
+    code = node.get(ERROR_CODE) if isinstance(node, dict) else None
+    return str(code) if code is not None else None
+
+
 def declared_error_codes(doc: dict, op: Operation) -> list[tuple[str, tuple[str, ...]]]:
     """Every `x-error-code` the operation's parameters and request body schemas carry, with where."""
     found: list[tuple[str, tuple[str, ...]]] = []
     for param, parts in parameters(doc, op):
-        if "x-error-code" in param:
-            found.append((param["x-error-code"], parts))
+        if ERROR_CODE in param:
+            found.append((param[ERROR_CODE], parts))
     body = deref(doc, op.node.get("requestBody"))
     if isinstance(body, dict):
         for ctype, media in (body.get("content") or {}).items():
@@ -268,13 +328,13 @@ def _collect_codes(doc: dict, schema: Any, parts: tuple[str, ...], found: list, 
         if ref in seen:
             return
         seen = seen | {ref}
-        if "x-error-code" not in schema:
+        if ERROR_CODE not in schema:
             parts = tuple(ref[2:].split("/"))
         schema = merged(doc, schema)
     if not isinstance(schema, dict):
         return
-    if "x-error-code" in schema:
-        found.append((schema["x-error-code"], parts))
+    if ERROR_CODE in schema:
+        found.append((schema[ERROR_CODE], parts))
     for name, sub in (schema.get("properties") or {}).items():
         _collect_codes(doc, sub, (*parts, "properties", name), found, seen)
     for key in ("allOf", "anyOf", "oneOf"):

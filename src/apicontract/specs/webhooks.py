@@ -1,14 +1,20 @@
 """What the spec says about each webhook/callback: where it goes, how, with what auth and payload.
 
-The contract suite (checking what a server delivers) and `apicontract webhooks test-receiver`
-(checking what a consumer accepts) must hold deliveries to the same facts, so both read them here.
-The payload schema is the standalone file under `spec/<api>/webhooks/`, the one a consumer validates
-with (the bundle has lifted it into components; the component's name tells which file).
+The reference server (sending deliveries), the contract suite (checking what a server delivers), the
+published reference and `apicontract webhooks test-receiver` (checking what a consumer accepts) hold
+deliveries to the same facts, so all of them read them here.
+
+- `webhook_operations(doc)` reads the bundle alone: the method, `x-delivery` (the path under the endpoint
+  and the receiver's window), the security schemes and the payload's component (whose generated model
+  has the same name).
+- `webhooks(where, api)` adds the standalone payload schema under `spec/<api>/webhooks/`, the one a
+  consumer validates with (the bundle has lifted it into components; the component's name tells which
+  file), and the spec's payload samples.
 """
 
 from __future__ import annotations
 
-import base64
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,23 +25,66 @@ from jsonschema import Draft202012Validator
 from apicontract.generated import load_bundle
 from apicontract.paths import Layout
 from apicontract.specs.bundle import component_name
+from apicontract.specs.fixtures import Credentials
+from apicontract.specs.security import BASIC, Scheme, basic_header, operation_schemes
 from apicontract.specs.walk import Operation, deref, iter_operations, parameters
+
+__all__ = [
+    "DEFAULT_WINDOW",
+    "Delivery",
+    "Webhook",
+    "WebhookOperation",
+    "auth_headers",
+    "auth_kind",
+    "basic_header",
+    "webhook_operation",
+    "webhook_operations",
+    "webhooks",
+]
+
+DEFAULT_WINDOW = 15.0  # seconds, for an `x-delivery` without `timeout_seconds` (lint requires it)
+_SCHEMAS = "#/components/schemas/"
 
 
 @dataclass(frozen=True)
-class Webhook:
-    api: str
+class Delivery:
+    """`x-delivery` of a webhook: where a delivery goes under the endpoint, and the receiver's window."""
+
+    path: str  # appended to the endpoint ("" for cpaas: the callback URL itself)
+    timeout: float  # `timeout_seconds`: the receiver's window to answer 2xx
+    description: str | None = None
+    unspecified: str | None = None  # `x-unspecified`: what the source leaves open about it
+    parts: tuple[str, ...] = ()  # JSON pointer of the `x-delivery` object
+    node: dict = field(default_factory=dict, repr=False, compare=False)  # the spec's object (ruling marks)
+
+    @classmethod
+    def of(cls, node: Any, parts: tuple[str, ...] = ()) -> Delivery:
+        node = node if isinstance(node, dict) else {}
+        return cls(
+            path=str(node.get("path", "")),
+            timeout=float(node.get("timeout_seconds", DEFAULT_WINDOW)),
+            description=node.get("description"),
+            unspecified=node.get("x-unspecified"),
+            parts=parts,
+            node=node,
+        )
+
+
+@dataclass(frozen=True)
+class WebhookOperation:
+    """One webhook/callback as the bundle declares it."""
+
     name: str  # as the spec's `webhooks` key: location_update, endCallback, ...
     method: str  # upper case
     path: str  # x-delivery.path, appended to the endpoint ("" for cpaas: the callback URL itself)
     timeout: float  # x-delivery.timeout_seconds: the receiver's window to answer 2xx
-    schemes: tuple[dict, ...]  # the security schemes a delivery may carry, in the spec's order
+    schemes: tuple[Scheme, ...]  # the security schemes a delivery may carry, in the spec's order
     auth_optional: bool  # an empty requirement `{}` is listed: a delivery may carry none
-    schema: dict = field(repr=False)  # the standalone payload schema
-    schema_file: Path | None = None
-    in_query: bool = False  # GET callbacks: the payload is the query string, a map of strings
-    content_type: str | None = None  # the body's media type (None: no body)
-    examples: tuple[Any, ...] = ()  # the spec's payload samples, each valid
+    in_query: bool  # GET callbacks: the payload is the query string, a map of strings
+    content_type: str | None  # the body's media type (None: no body)
+    payload: str | None  # the payload's component in the bundle, and the name of its generated model
+    delivery: Delivery | None  # `x-delivery` (None: the spec leaves it out)
+    operation: Operation = field(repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -47,6 +96,25 @@ class Webhook:
             return endpoint
         base, sep, query = endpoint.partition("?")
         return base.rstrip("/") + self.path + (sep + query if sep else "")
+
+    def headers_for(self, credentials: Credentials) -> dict[str, str]:
+        """The headers a delivery carries for these credentials, by the first scheme they fit that travels
+        in a header (empty: none fits)."""
+        for scheme in self.schemes:
+            carried = scheme.encode(credentials) if scheme.location == "header" else None
+            if carried is not None:
+                return carried.headers
+        return {}
+
+
+@dataclass(frozen=True)
+class Webhook(WebhookOperation):
+    """A webhook with its standalone payload schema and the spec's samples of it."""
+
+    api: str = ""
+    schema: dict = field(default_factory=dict, repr=False)  # the standalone payload schema
+    schema_file: Path | None = None
+    examples: tuple[Any, ...] = ()  # the spec's payload samples, each valid
 
     def problems(self, payload: Any) -> list[str]:
         """Why the payload does not satisfy the schema, one line per error (empty: valid)."""
@@ -71,53 +139,66 @@ class Webhook:
         return {name: sub["const"] for name, sub in props.items() if isinstance(sub, dict) and "const" in sub}
 
 
+def webhook_operation(doc: dict, op: Operation) -> WebhookOperation:
+    """One webhook/callback operation of the bundle, read."""
+    node = op.node.get("x-delivery")
+    delivery = Delivery.of(node, (*op.parts, "x-delivery")) if isinstance(node, dict) else None
+    requirements = op.node.get("security") or []
+    body = deref(doc, op.node.get("requestBody"))
+    return WebhookOperation(
+        name=op.key,
+        method=op.method.upper(),
+        path=delivery.path if delivery else "",
+        timeout=delivery.timeout if delivery else DEFAULT_WINDOW,
+        schemes=tuple(operation_schemes(doc, op.node, inherit=False)),
+        auth_optional=any(not req for req in requirements) or not requirements,
+        in_query=op.node.get("requestBody") is None,
+        content_type=next(iter((body or {}).get("content") or {}), None),
+        payload=_payload_component(doc, op),
+        delivery=delivery,
+        operation=op,
+    )
+
+
+def webhook_operations(doc: dict) -> dict[str, WebhookOperation]:
+    """Every webhook/callback of a bundle, by name (empty for an API without any)."""
+    return {op.key: webhook_operation(doc, op) for op in iter_operations(doc) if op.is_webhook}
+
+
 def webhooks(where: Layout, api: str, doc: dict | None = None) -> dict[str, Webhook]:
-    """Every webhook/callback of an API, by name (empty for an API without any)."""
+    """Every webhook/callback of an API with its standalone payload schema, by name."""
     doc = doc if doc is not None else load_bundle(where, api)
     files = {component_name(path): path for path in sorted((where.spec / api / "webhooks").glob("*.schema.json"))}
-    schemes = (doc.get("components") or {}).get("securitySchemes") or {}
     found: dict[str, Webhook] = {}
-    for op in iter_operations(doc):
-        if not op.is_webhook:
-            continue
-        delivery = op.node.get("x-delivery") or {}
-        requirements = op.node.get("security") or []
-        used = tuple(schemes[name] for req in requirements for name in req if name in schemes)
-        schema_file = _payload_file(doc, op, files)
-        schema = json.loads(schema_file.read_text(encoding="utf-8")) if schema_file else _bundled_schema(doc, op)
-        found[op.key] = Webhook(
+    for name, hook in webhook_operations(doc).items():
+        schema_file = files.get(hook.payload) if hook.payload else None
+        schema = json.loads(schema_file.read_text(encoding="utf-8")) if schema_file else _bundled_schema(doc, hook)
+        facts = {f.name: getattr(hook, f.name) for f in dataclasses.fields(hook)}
+        found[name] = Webhook(
+            **facts,
             api=api,
-            name=op.key,
-            method=op.method.upper(),
-            path=str(delivery.get("path", "")),
-            timeout=float(delivery.get("timeout_seconds", 15)),
-            schemes=used,
-            auth_optional=any(not req for req in requirements) or not requirements,
             schema=schema,
             schema_file=schema_file,
-            in_query=op.node.get("requestBody") is None,
-            content_type=next(iter((deref(doc, op.node.get("requestBody")) or {}).get("content") or {}), None),
-            examples=tuple(_examples(doc, op, schema)),
+            examples=tuple(_examples(doc, hook.operation, schema)),
         )
     return found
 
 
-def _payload_file(doc: dict, op: Operation, files: dict[str, Path]) -> Path | None:
-    """The standalone schema file the webhook's body or query parameters refer to: the bundle lifted
-    each file into `components/schemas/<Name>`, so the component's name tells the file."""
+def _payload_component(doc: dict, op: Operation) -> str | None:
+    """The component the webhook's body or query parameters refer to (`#/components/schemas/<Name>...`):
+    the bundle lifted each payload file there, so it names the file and the generated model."""
     body = deref(doc, op.node.get("requestBody")) or {}
     refs = [(media.get("schema") or {}).get("$ref") for media in (body.get("content") or {}).values()]
     refs += [(param.get("schema") or {}).get("$ref") for param, _ in parameters(doc, op)]
     for ref in refs:
-        parts = ref.split("/") if isinstance(ref, str) else []
-        if parts[:3] == ["#", "components", "schemas"] and len(parts) > 3 and parts[3] in files:
-            return files[parts[3]]
+        if isinstance(ref, str) and ref.startswith(_SCHEMAS) and ref[len(_SCHEMAS) :]:
+            return ref[len(_SCHEMAS) :].split("/")[0]
     return None
 
 
-def _bundled_schema(doc: dict, op: Operation) -> dict:
+def _bundled_schema(doc: dict, hook: WebhookOperation) -> dict:
     """Fallback when no standalone file is found: the bundled body schema."""
-    body = deref(doc, op.node.get("requestBody")) or {}
+    body = deref(doc, hook.operation.node.get("requestBody")) or {}
     media: dict[str, Any] = next(iter((body.get("content") or {}).values()), {})
     return dict(deref(doc, media.get("schema")) or {})
 
@@ -143,39 +224,18 @@ def _examples(doc: dict, op: Operation, schema: dict) -> list[Any]:
     return unique
 
 
-def basic_header(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def auth_headers(hook: Webhook, basic: tuple[str, str] | None = None, key: str | None = None) -> dict[str, str]:
+def auth_headers(
+    hook: WebhookOperation, basic: tuple[str, str] | None = None, key: str | None = None
+) -> dict[str, str]:
     """The headers a delivery carries for the given webhook credentials, per the hook's first usable scheme."""
-    for scheme in hook.schemes:
-        if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "basic" and basic:
-            return {"Authorization": basic_header(*basic)}
-        if scheme.get("type") == "apiKey" and scheme.get("in") == "header" and key is not None:
-            return {str(scheme["name"]): str(scheme.get("x-value-prefix", "")) + key}
-    return {}
+    return hook.headers_for(Credentials(basic, key))
 
 
-def auth_kind(hook: Webhook) -> str | None:
+def auth_kind(hook: WebhookOperation) -> str | None:
     """`basic` or `key`: which credentials the webhook's first scheme takes (None: no scheme)."""
     for scheme in hook.schemes:
-        if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+        if scheme.kind == BASIC:
             return "basic"
-        if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
+        if scheme.supported and scheme.location == "header":
             return "key"
     return None
-
-
-def account_credentials(account: dict) -> tuple[tuple[str, str] | None, str | None]:
-    """An account's webhook/callback credentials from fixtures (`webhook` or `callback`): (basic, key)."""
-    config = account.get("webhook") or account.get("callback") or {}
-    basic = config.get("basic")
-    pair = None
-    if isinstance(basic, dict):
-        user = basic.get("username", basic.get("key"))
-        password = basic.get("password", basic.get("secret"))
-        if user is not None and password is not None:
-            pair = (str(user), str(password))
-    key = config.get("api_key")
-    return pair, (str(key) if key is not None else None)

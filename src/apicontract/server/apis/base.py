@@ -15,6 +15,7 @@ from apicontract.server.contract import CompiledApi
 from apicontract.server.delivery import Deliverer, Hook, Planned, auth_headers, hooks_of, now_text
 from apicontract.server.requests import Call
 from apicontract.server.store import Store
+from apicontract.specs.fixtures import Credentials, delivery_credentials, delivery_endpoint
 
 
 @dataclass
@@ -47,20 +48,12 @@ class ApiContext:
         return [{**dict(row), "payload": json.loads(row["payload"])} for row in rows]
 
     def endpoint_of(self, account: Account) -> str | None:
-        if self.endpoint:
-            return self.endpoint
-        for key in ("webhook", "callback"):
-            url = (account.data.get(key) or {}).get("url")
-            if url:
-                return str(url)
-        return None
+        return self.endpoint or delivery_endpoint(account.data)
 
     @staticmethod
-    def credentials_of(account: Account) -> dict:
+    def credentials_of(account: Account) -> Credentials:
         """The account's webhook/callback credentials (configured out of band, here in the fixtures)."""
-        credentials = dict(account.data.get("webhook") or account.data.get("callback") or {})
-        credentials.pop("url", None)
-        return credentials
+        return delivery_credentials(account.data)
 
     def emit(self, account: Account, steps: list[tuple[str, dict, float]]) -> list[int]:
         """Record and send events in order: each step is (webhook name, payload, delay before it in seconds).
