@@ -1124,7 +1124,7 @@ class CpaasMachine(BehaviourMachine):
         self.do_activate_invalid(changes)
 
 
-@pytest.mark.check('behaviour: {concern}')
+@pytest.mark.check("behaviour: {concern}")
 @pytest.mark.parametrize("concern", concern_params(CpaasMachine))
 @pytest.mark.apis("cpaas")
 def test_cpaas_behaviour(target: Target, concern: str):

@@ -320,7 +320,7 @@ class SimV1Machine(BehaviourMachine):
         self.expect_error(ex, op_id, 404, self.facts.code(op_id, 404), "a uuid in no inventory is not found (R8)")
 
 
-@pytest.mark.check('behaviour: {concern}')
+@pytest.mark.check("behaviour: {concern}")
 @pytest.mark.parametrize("concern", concern_params(SimV1Machine))
 @pytest.mark.apis("sim-v1")
 def test_sim_v1_behaviour(target: Target, concern: str):

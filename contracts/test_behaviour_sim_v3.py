@@ -57,6 +57,8 @@ from apicontract.contracts.behaviour import (
     BehaviourMachine,
     Exchange,
     concern_params,
+    connector_fields,
+    fresh_connector_ids,
     rule,
     run_machine,
     unknown_identifier,
@@ -159,20 +161,8 @@ class SimV3Machine(BehaviourMachine):
         schema = {**facts.properties("createSim")["alias"], "type": "string"}
         cls.aliases = [a for a in dict.fromkeys([*made, *ours, *borrowed]) if a and facts.valid(schema, a)]
         cls.held_once, cls.elsewhere = set(ours), set()
-        cls.connector_ids = cls.fresh_connector_ids(rng, 3)
+        cls.connector_ids = fresh_connector_ids(rng, 3, lambda cid: cls.connector_call("retrieveConnector", cid).status)
         cls.created = set()
-
-    @classmethod
-    def fresh_connector_ids(cls, rng: random.Random, count: int) -> list[str]:
-        """Short alphanumeric ids any implementation takes, with no Connector now (left alone otherwise)."""
-        found: list[str] = []
-        for _ in range(count * 3):
-            cid = f"c{rng.randrange(10**7, 10**8)}"
-            if cid not in found and cls.connector_call("retrieveConnector", cid).status != 200:
-                found.append(cid)
-            if len(found) == count:
-                break
-        return found
 
     @classmethod
     def restore(cls) -> None:
@@ -627,21 +617,6 @@ class SimV3Machine(BehaviourMachine):
         """A Connector operation on `id` (in the JSON body, with `fields`)."""
         return cls.send(op_id, json_body={"id": cid, **(fields or {})})
 
-    def connector_fields(self, data: st.DataObject) -> dict[str, Any]:
-        return data.draw(
-            st.fixed_dictionaries(
-                {"type": st.sampled_from(["webhook", "mqtt"])},
-                optional={
-                    "url": st.just("https://example.com/hooks"),
-                    "n": st.integers(-5, 10**6),
-                    "on": st.booleans(),
-                    "tags": st.lists(st.sampled_from(["a", "ä", "b"]), max_size=2),
-                    "nested": st.fixed_dictionaries({"k": st.text(alphabet="xyz", max_size=3)}),
-                },
-            ),
-            label="connector",
-        )
-
     def json_object(self, ex: Exchange, op_id: str) -> None:
         if not isinstance(ex.json, dict):
             self.fail(ex, op_id, "a Connector answer is a JSON object (R1, R2, R18)", "a JSON object body")
@@ -669,7 +644,7 @@ class SimV3Machine(BehaviourMachine):
         if not absent:
             return
         cid = data.draw(st.sampled_from(absent), label="id")
-        given = self.connector_fields(data)
+        given = connector_fields(data)
         ex = self.connector_call("createConnector", cid, given)
         self.json_object(ex, "createConnector")
         if 200 <= ex.status < 300:
@@ -694,7 +669,7 @@ class SimV3Machine(BehaviourMachine):
         if not existing:
             return
         cid = data.draw(st.sampled_from(existing), label="id")
-        ex = self.connector_call("updateConnector", cid, self.connector_fields(data))
+        ex = self.connector_call("updateConnector", cid, connector_fields(data))
         self.json_object(ex, "updateConnector")
         if 200 <= ex.status < 300:
             self.connectors[cid] = UPDATED

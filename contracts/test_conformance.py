@@ -52,7 +52,7 @@ class Conformance:
     @pytest.mark.clauses(
         "R1.1", "R2.1", "R2.2", "R4.1", "R5.1", "R7.1", "R11.1", "R21.3", "R23.1", "R23.2", "R25.1", "R26.3", "R28.1"
     )
-    @pytest.mark.check('conformance ({mode})')
+    @pytest.mark.check("conformance ({mode})")
     @pytest.mark.parametrize("mode", ["positive", "negative"])
     def test_conformance(self, target: Target, operation_id: str, mode: str, session):
         """Generated requests of one operation and mode pass schemathesis's checks and the suite's own."""

@@ -81,7 +81,7 @@ class ErrorCodes:
         "R26.1",
         "R26.2",
     )
-    @pytest.mark.check('error codes: invalid fields')
+    @pytest.mark.check("error codes: invalid fields")
     def test_invalid_field_answers_its_code(self, target: Target, field_case: FieldCase, client):
         """A request valid but for one field answers that field's `x-error-code`, at the status that lists it
         (or another answer the spec lists as conforming for that value: R5, R5c, R23a, R24)."""
@@ -99,7 +99,7 @@ class ErrorCodes:
     @pytest.mark.clauses(
         "R5.1", "R5.3", "R5.4", "R5.6", "R5.7", "R5.8", "R10.2", "R17.1", "R19.2", "R23a.1", "R23a.2", "R23a.3", "R25.7"
     )
-    @pytest.mark.check('error codes: malformed bodies')
+    @pytest.mark.check("error codes: malformed bodies")
     def test_malformed_body_answers_its_code(self, target: Target, body_case: BodyCase, client):
         """A body that is unparseable, not an object, unknown-keyed, missing, unlisted or too large answers
         what `x-body-errors`, the root schema's code or the operation's 413/415 code say."""
@@ -115,7 +115,7 @@ class ErrorCodes:
 per_api.copies(ErrorCodes, globals())
 
 
-@pytest.mark.check('error codes: unknown path')
+@pytest.mark.check("error codes: unknown path")
 @pytest.mark.clauses("R5.2", "R5a.1")
 def test_unknown_path_answers_route_404(target: Target, client):
     """R5: a path no operation has answers `x-route-errors` 404; without credentials 401 comes first (R5a)."""
@@ -135,7 +135,7 @@ def test_unknown_path_answers_route_404(target: Target, client):
     expect(target, op, raw, client, unauthorized, what, authenticated=False, label=label)
 
 
-@pytest.mark.check('error codes: wrong method')
+@pytest.mark.check("error codes: wrong method")
 @pytest.mark.clauses("R5.2")
 def test_wrong_method_answers_route_405(target: Target, client):
     """R5: a method the path does not take answers `x-route-errors` 405, on every path."""

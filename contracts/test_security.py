@@ -58,7 +58,7 @@ def fixed_headers(doc: dict, op, status: str) -> dict[str, list[str]]:
     return found
 
 
-@pytest.mark.check('security: credentials required ({how})')
+@pytest.mark.check("security: credentials required ({how})")
 @pytest.mark.clauses("R3.1", "R3.2", "R3.3", "R18.3")
 @pytest.mark.parametrize("how", ["without credentials", "with wrong credentials"])
 def test_every_operation_requires_authentication(target: Target, client, how):
@@ -92,7 +92,7 @@ def test_another_accounts_sim_is_forbidden_on_every_operation(target: Target, cl
     assert checked, "no operation addresses a SIM"
 
 
-@pytest.mark.check('security: key in header or query')
+@pytest.mark.check("security: key in header or query")
 @pytest.mark.clauses("R23.4")
 @pytest.mark.apis("cpaas")
 def test_cpaas_header_and_query_authentication_both_work(target: Target, client):
@@ -148,7 +148,7 @@ def test_cpaas_another_accounts_media_is_not_found(target: Target, client):
         client.delete(target.url(f"/media/{media_id}"), headers=target.headers())
 
 
-@pytest.mark.check('security: HTTPS (--require-https)')
+@pytest.mark.check("security: HTTPS (--require-https)")
 @pytest.mark.clauses("R6.1")
 def test_https_when_required(target: Target):
     """R6: the sources serve HTTPS only; with --require-https a plain-HTTP target is a violation."""

@@ -216,7 +216,7 @@ def _sim_triggers(target: Target) -> list[Trigger]:
     return found
 
 
-@pytest.mark.check('webhooks: events of the {whose} account')
+@pytest.mark.check("webhooks: events of the {whose} account")
 @pytest.mark.clauses("R7.1", "R13.1", "R13.2", "R13a.1", "R22.1", "R22a.1", "R22a.2", "R22a.4")
 @pytest.mark.parametrize("whose", ["first", "second"])
 def test_sim_events_are_delivered_as_documented(target: Target, captures, client, whose: str):
@@ -240,7 +240,7 @@ def test_sim_events_are_delivered_as_documented(target: Target, captures, client
         sims.restore()
 
 
-@pytest.mark.check('webhooks: refused requests cause none')
+@pytest.mark.check("webhooks: refused requests cause none")
 @pytest.mark.clauses("R13a.2", "R22a.3")
 def test_refused_sim_requests_send_no_webhook(target: Target, captures, client):
     """No event for a request the target refuses (R13a, R22a): wrong credentials, another account's SIM (R8),
@@ -336,7 +336,7 @@ def activation_outcomes(target: Target) -> list[dict]:
     return list(target.fixtures.get("activation_outcomes") or []) if target.reference else []
 
 
-@pytest.mark.check('callbacks: start then end ({whose} account)')
+@pytest.mark.check("callbacks: start then end ({whose} account)")
 @pytest.mark.clauses("R27.1")
 @pytest.mark.apis("cpaas")
 @pytest.mark.parametrize("whose", ["first", "second"])
@@ -362,7 +362,7 @@ def test_cpaas_activation_sends_start_then_end_callback(target: Target, captures
     receiving.collect_all(sent)
 
 
-@pytest.mark.check('callbacks: one start and one end with repeats')
+@pytest.mark.check("callbacks: one start and one end with repeats")
 @pytest.mark.clauses("R26.1", "R27.1")
 @pytest.mark.apis("cpaas")
 def test_cpaas_repeats_still_send_one_start_and_one_end(target: Target, captures, client):
@@ -389,7 +389,7 @@ def test_cpaas_repeats_still_send_one_start_and_one_end(target: Target, captures
     receiving.collect(callback_fields(trigger, account, reference, entry), since, curl)
 
 
-@pytest.mark.check('callbacks: refused activations cause none')
+@pytest.mark.check("callbacks: refused activations cause none")
 @pytest.mark.clauses("R27.1")
 @pytest.mark.apis("cpaas")
 def test_refused_activation_sends_no_callback(target: Target, captures, client):

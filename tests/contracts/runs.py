@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parents[2]
 OTHER = Path(__file__).resolve().parent / "other"  # another operator's fixtures: other keys, nothing provisioned
 
 
-
 def check(
     apis: list[str],
     base_urls: dict[str, str],

@@ -1,88 +1,87 @@
 """Proof of power: the contract suite catches each deliberately broken server, and passes the correct one.
 
-Each fault runs the reference server in this process with one small defect, and the runner behind
-`apicontract check` against its URL (in-process, as the CLI calls it): exit 1 (a contract violation) is
-required. The correct
-server must pass the full check.
+Each fault (faults.py) runs the reference server in this process with one small defect, written from a
+ruling, and the runner behind `apicontract check` against its URL, running only the checks that exercise
+the clauses the fault breaks (`--clause`): exit 1 (a contract violation) is required. Every clause some
+check exercises has a fault; a clause without one is a gap. The correct server must pass the full check.
 """
 
 from __future__ import annotations
 
 import io
-import socket
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from apicontract.checking.run import CheckOptions, run_check
+from apicontract.contracts.clauses import catalogue, collect
 from apicontract.paths import layout
-from apicontract.server.app import ServerConfig
-from apicontract.server.embedded import EmbeddedServer
 
 from faults import FAULTS, Fault
+from runs import ROOT, check, hooks_for, serve
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+SEED = 7
 
 
-def check(api: str, base_url: str, hooks: str, select: str | None = None) -> tuple[int, str]:
-    """`apicontract check API --base-url ... [-k select]`, run in this process (the CLI's own runner)."""
+def check_fault(fault: Fault, url: str, hooks: dict[str, str], seed: int = SEED) -> tuple[int, str]:
+    """`apicontract check API --clause ...` against the faulty server (with `--require-https` where it says)."""
+    if not fault.require_https:
+        return check(
+            [fault.api], {fault.api: url}, hooks, clauses=list(fault.clauses), examples=fault.examples, seed=seed
+        )
     output = io.StringIO()
     options = CheckOptions(
         layout=layout(ROOT),
-        apis=[api],
-        base_urls={api: base_url},
-        webhook_urls={api: hooks},
-        examples=10,
-        seed=7,
-        select=select,
+        apis=[fault.api],
+        base_urls={fault.api: url},
+        webhook_urls=hooks,
+        examples=fault.examples,
+        seed=seed,
+        reference=True,
+        clauses=list(fault.clauses),
+        require_https=True,
     )
     code = run_check(options, Console(file=output, width=200, force_terminal=False))
     return code, output.getvalue()
 
 
-def serve(tmp_path: Path, api: str) -> tuple[EmbeddedServer, str]:
-    capture = f"http://127.0.0.1:{free_port()}"
-    hooks = capture + ("/callbacks" if api == "cpaas" else "/hooks")
-    config = ServerConfig(
-        layout(ROOT),
-        tmp_path / "data",
-        [api],
-        webhook_url=capture + "/hooks",
-        callback_url=capture + "/callbacks",
-        time_scale=0,
-    )
-    return EmbeddedServer(config).start(), hooks
-
-
-def test_at_least_twenty_distinct_faults():
-    assert len({f.name for f in FAULTS}) == len(FAULTS) >= 20
+def test_faults_are_distinct_and_cover_every_api():
+    assert len({f.name for f in FAULTS}) == len(FAULTS) >= 90
     assert {f.api for f in FAULTS} == {"sim-v1", "sim-v2", "sim-v3", "cpaas"}
+    assert all(f.clauses for f in FAULTS)
+
+
+def test_faults_name_real_clauses():
+    known = {c.id for c in catalogue()}
+    unknown = {f.name: [c for c in f.clauses if c not in known] for f in FAULTS}
+    assert not {name: ids for name, ids in unknown.items() if ids}
+
+
+def test_every_checked_clause_has_a_fault():
+    """A clause some check exercises, with no fault that breaks it, is a gap in the proof of power."""
+    checked = set().union(*collect().values())
+    broken = {c for f in FAULTS for c in f.clauses}
+    assert sorted(checked - broken) == []
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
 def test_the_suite_catches(fault: Fault, tmp_path: Path):
-    server, hooks = serve(tmp_path, fault.api)
+    server, capture = serve(tmp_path, [fault.api])
     try:
         fault.apply(server.app)
-        code, output = check(fault.api, server.url(fault.api), hooks, fault.select)
+        code, output = check_fault(fault, server.url(fault.api), hooks_for(capture, [fault.api]))
     finally:
         server.stop()
-    assert code == 1, f"{fault.name} ({fault.what}) was not caught:\n{output[-3000:]}"
+    assert code == 1, f"{fault.name} ({fault.what}; {', '.join(fault.clauses)}) was not caught:\n{output[-3000:]}"
     assert "violation" in output
 
 
 @pytest.mark.parametrize("api", ["sim-v1", "sim-v2", "sim-v3", "cpaas"])
 def test_the_correct_server_passes_the_whole_suite(api: str, tmp_path: Path):
-    server, hooks = serve(tmp_path, api)
+    server, capture = serve(tmp_path, [api])
     try:
-        code, output = check(api, server.url(api), hooks)
+        code, output = check([api], {api: server.url(api)}, hooks_for(capture, [api]))
     finally:
         server.stop()
     assert code == 0, output[-5000:]
