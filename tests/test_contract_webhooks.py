@@ -34,7 +34,6 @@ Sent = dict  # {method, path, query, headers, body}
 Mutation = Callable[[Sent], list[tuple[float, Sent]]]
 
 
-
 class Relay:
     """Receives the server's deliveries, answers 200, and forwards what `mutate` makes of them."""
 
@@ -203,6 +202,8 @@ def failed_check(outcomes: Outcomes, test: tuple[str, str]) -> set[str]:
     """The checks the given suite test named in its failures (for every account it ran for)."""
     name, api = test
     return {check for item, check in outcomes.failed.items() if item.startswith(name + "[") and api in item}
+
+
 DEMO_API_KEY = "Basic " + base64.b64encode(b"sim-v1-demo-key-one:sim-v1-demo-secret-one").decode()
 
 

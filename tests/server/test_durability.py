@@ -23,7 +23,6 @@ from serverkit import ROOT, fixtures
 KEY = {"Authorization": "YOUR-API-KEY"}
 
 
-
 class Served:
     """`apicontract serve sim-v2` in a subprocess."""
 

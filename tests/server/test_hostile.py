@@ -45,7 +45,6 @@ IMSI = "238731234567891"  # a provisioned sim-v2 SIM of the first demo account
 PROBE = f"GET /sim-v2/sim/{IMSI} HTTP/1.1\r\nHost: x\r\nAuthorization: {KEY}\r\n\r\n".encode()
 
 
-
 class Serve:
     """`apicontract serve` in its own process (optionally with a file-descriptor limit)."""
 

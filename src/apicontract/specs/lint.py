@@ -467,6 +467,8 @@ def check_promises(ctx: Context) -> Iterator[Finding]:
     for listing in listed_by(doc):
         if listing.operation not in operations:
             yield ctx.finding(("webhooks", listing.event), listing.event, f"x-listed-by: no {listing.operation!r}")
+
+
 LIMIT_KEYS = ("x-max-header-bytes", "x-max-header-count", "x-max-json-depth", "x-max-number-length")
 MULTIPART_LIMIT_KEYS = ("x-max-multipart-parts", "x-max-part-header-bytes")
 TIMEOUT_KEYS = ("idle", "header", "body")
