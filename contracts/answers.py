@@ -13,8 +13,9 @@ from typing import Any
 
 from apicontract.contracts.invalid import typed
 from apicontract.contracts.schemas import inline, is_valid, media_schema
+from apicontract.specs.inputs import parameter_code, property_code
 from apicontract.specs.promises import UNROUTABLE, WRONG_TYPE, AlsoAnswer, also_answers, shape_code, unroutable
-from apicontract.specs.walk import Operation, merged, parameters, response_codes
+from apicontract.specs.walk import Operation, parameters, response_codes
 
 __all__ = ["MISSING", "field_answers", "param_answers", "status_of"]
 
@@ -76,16 +77,15 @@ def field_answers(
     shape = shape_code(root)
     prop = props.get(name)
     if prop is None or value is MISSING:  # unknown, or a required property left out
-        own = None if prop is None else prop.get("x-error-code")
-        return _with_status(doc, op, [shape or own or root.get("x-error-code")])
+        return _with_status(doc, op, [shape or property_code(root, name)])
     codes: list[str | None] = []
     if content_type == JSON and not right_type(prop, value):
         if shape:
             return _with_status(doc, op, [shape])
-        codes.append(prop.get("x-error-code") or root.get("x-error-code"))
+        codes.append(property_code(root, name))
         codes += [a.code for a in also_answers(root) if a.select == WRONG_TYPE]
         return _with_status(doc, op, codes)
-    return _with_status(doc, op, [prop.get("x-error-code") or root.get("x-error-code")])
+    return _with_status(doc, op, [property_code(root, name)])
 
 
 def param_answers(doc: dict, op: Operation, name: str, text: str | bytes) -> list[tuple[str, str]]:
@@ -94,7 +94,7 @@ def param_answers(doc: dict, op: Operation, name: str, text: str | bytes) -> lis
     if param is None:
         return []
     schema = inline(doc, param.get("schema") or {})
-    own = param.get("x-error-code") or (merged(doc, param.get("schema")) or {}).get("x-error-code")
+    own = parameter_code(doc, param)
     found = _with_status(doc, op, [own])
     for also in also_answers(param):
         if also.code and applies(also, schema, text) and (also.status, also.code) not in found:

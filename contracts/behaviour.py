@@ -29,7 +29,8 @@ from apicontract.contracts.answers import field_answers
 from apicontract.contracts.schemas import inline
 from apicontract.contracts.target import Credentials, Target
 from apicontract.contracts.violations import Violation, Violations, curl
-from apicontract.specs.walk import Operation, deref, error_field, iter_operations, merged, parameters, response_codes
+from apicontract.specs.inputs import parameter_code, property_code
+from apicontract.specs.walk import Operation, deref, error_field, iter_operations, parameters, response_codes
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -174,10 +175,10 @@ class Facts:
         code = None
         for param, _ in parameters(self.doc, self.ops[op_id]):
             if param.get("name") == name:
-                code = param.get("x-error-code") or (merged(self.doc, param.get("schema")) or {}).get("x-error-code")
+                code = parameter_code(self.doc, param)
         if code is None:
             schema = self.body_schema(op_id, content_type)
-            code = (schema.get("properties") or {}).get(name, {}).get("x-error-code") or schema.get("x-error-code")
+            code = property_code(schema, name)
         for status, codes in self.codes(op_id).items():
             if code in codes:
                 return int(status), code

@@ -30,8 +30,9 @@ from apicontract.contracts.broken import (
 from apicontract.contracts.invalid import violations
 from apicontract.contracts.schemas import inline, is_valid, media_schema
 from apicontract.contracts.target import Target
+from apicontract.specs.inputs import parameter_code, property_code
 from apicontract.specs.promises import body_answers, shape_code
-from apicontract.specs.walk import Operation, iter_operations, merged, parameters, response_codes
+from apicontract.specs.walk import Operation, error_code, iter_operations, parameters, response_codes
 
 Answers = list[tuple[str, str]]  # every (status, code) the contract allows
 
@@ -57,10 +58,6 @@ def operations(doc: dict) -> list[Operation]:
     return [op for op in iter_operations(doc) if not op.is_webhook]
 
 
-def param_code(doc: dict, param: dict) -> str | None:
-    return param.get("x-error-code") or (merged(doc, param.get("schema")) or {}).get("x-error-code")
-
-
 def field_cases(doc: dict):
     """Fields whose refusal the contract states: their code is documented (in the contract view, a code the
     reference server alone chose is not)."""
@@ -68,12 +65,12 @@ def field_cases(doc: dict):
         op_id = op.node["operationId"]
         documented = {code for codes in response_codes(doc, op).values() for code in codes}
         for param, _ in parameters(doc, op):
-            if param.get("in") in ("path", "query") and param_code(doc, param) in documented:
+            if param.get("in") in ("path", "query") and parameter_code(doc, param) in documented:
                 yield f"{op_id}-{param['in']}-{param['name']}", FieldCase(op_id, param["in"], param["name"])
         for ctype in request_body(doc, op).get("content") or {}:
             if ctype in (JSON, FORM):
                 for name, prop in (media_schema(doc, op, ctype).get("properties") or {}).items():
-                    if isinstance(prop, dict) and prop.get("x-error-code") in documented:
+                    if error_code(prop) in documented:
                         yield f"{op_id}-{SHORT[ctype]}-{name}", FieldCase(op_id, ctype, name)
 
 
@@ -86,9 +83,9 @@ def body_cases(doc: dict):
         cases = [BodyCase(op_id, kind, ctype) for ctype in content for kind in ("oversized", "unparseable")]
         for ctype in (JSON, FORM):
             schema = media_schema(doc, op, ctype) if ctype in content else {}
-            if ctype == JSON and schema.get("x-error-code"):
+            if ctype == JSON and error_code(schema):
                 cases.append(BodyCase(op_id, "not_object", ctype))
-            if schema.get("additionalProperties") is False and schema.get("x-error-code"):
+            if schema.get("additionalProperties") is False and error_code(schema):
                 cases.append(BodyCase(op_id, "unknown_property", ctype))
         rejected = (request_body(doc, op).get("x-body-errors") or {}).get("rejected") or {}
         unlisted = next(c for c in UNLISTED if c not in content)
@@ -105,7 +102,7 @@ def rule(doc: dict, op: Operation, name: str, ctype: str | None) -> Answers:
 
 
 def root_answer(doc: dict, op: Operation, ctype: str) -> Answers:
-    code = media_schema(doc, op, ctype).get("x-error-code")
+    code = error_code(media_schema(doc, op, ctype))
     status = status_of(doc, op, code) if code else None
     return [(status, code)] if status else []
 
@@ -129,10 +126,7 @@ def missing_answer(doc: dict, op: Operation) -> Answers:
     shape = shape_code(schema)
     if shape:
         return [(status_of(doc, op, shape), shape)]
-    props = schema.get("properties") or {}
-    codes = [
-        props.get(name, {}).get("x-error-code") or schema.get("x-error-code") for name in schema.get("required") or []
-    ]
+    codes = [property_code(schema, name) for name in schema.get("required") or []]
     order = response_codes(doc, op).get("400") or []
     ranked = sorted((c for c in codes if c in order), key=order.index)
     return [("400", ranked[0])] if ranked else []
@@ -193,10 +187,10 @@ def field_schema(doc: dict, op: Operation, case: FieldCase) -> tuple[dict, str |
     """The field's schema, its code, and whether it is required."""
     if case.location in ("path", "query"):
         param = next(p for p, _ in parameters(doc, op) if p["name"] == case.name and p["in"] == case.location)
-        return inline(doc, param.get("schema") or {}), param_code(doc, param), bool(param.get("required"))
+        return inline(doc, param.get("schema") or {}), parameter_code(doc, param), bool(param.get("required"))
     schema = media_schema(doc, op, case.location)
     prop = schema["properties"][case.name]
-    return prop, prop.get("x-error-code"), case.name in (schema.get("required") or [])
+    return prop, error_code(prop), case.name in (schema.get("required") or [])
 
 
 def field_requests(doc: dict, base: Baseline, case: FieldCase) -> list[tuple[str, Raw, Answers]]:

@@ -18,7 +18,7 @@ import pytest
 from apicontract.generated import load_bundle
 from apicontract.paths import layout
 from apicontract.specs.promises import alternatives, body_error_kinds
-from apicontract.specs.walk import deref, iter_operations, parameters, response_codes
+from apicontract.specs.walk import deref, error_code, iter_operations, parameters, response_codes
 from apicontract.specs.yamlfile import load
 
 CATALOGUE = Path(__file__).with_name("clauses.yaml")
@@ -88,7 +88,7 @@ def error_code_rows() -> list[tuple[str, str, str, str, str]]:
         for op in iter_operations(doc):
             if op.is_webhook:
                 continue
-            fields = {p.get("x-error-code") for p, _ in parameters(doc, op)}
+            fields = {error_code(p) for p, _ in parameters(doc, op)}
             body = deref(doc, op.node.get("requestBody")) or {}
             body_codes = {a.code for _, _, answers in body_error_kinds(body) for a in answers}
             others = alternatives(doc, op)

@@ -7,8 +7,6 @@ than reported as silent. Everything checked comes from the spec (`apicontract.sp
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import time
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 from apicontract.contracts.capture import Delivery
 from apicontract.contracts.target import Account, Target
 from apicontract.contracts.violations import Violation
+from apicontract.specs.security import BASIC, Scheme, decode_basic
 from apicontract.specs.webhooks import Webhook, auth_headers
 
 SETTLE = 0.3  # seconds to wait after the expected events, for duplicates or strays to show
@@ -261,7 +260,7 @@ class Receiving:
         if expected:
             return
         for scheme in hook.schemes:
-            header = "authorization" if scheme.get("type") == "http" else str(scheme.get("name", "")).lower()
+            header = scheme.carrier.lower()
             actual = delivery.headers.get(header)
             if actual is None:
                 if hook.auth_optional:
@@ -271,33 +270,19 @@ class Receiving:
                 raise fail("documented authentication", _describe(scheme), f"{header}: {actual}")
 
 
-def _describe(scheme: dict) -> str:
-    if scheme.get("type") == "http":
-        return f"HTTP {scheme.get('scheme', '').title()} credentials"
-    return f"{scheme.get('x-value-prefix', '')}<key>"
+def _describe(scheme: Scheme) -> str:
+    return "HTTP Basic credentials" if scheme.kind == BASIC else f"{scheme.prefix}<key>"
 
 
-def _well_formed(scheme: dict, value: str) -> bool:
-    if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "basic":
-        return _basic_pair(value) is not None
-    prefix = str(scheme.get("x-value-prefix", ""))
-    return value.startswith(prefix) and len(value) > len(prefix)
-
-
-def _basic_pair(value: str | None) -> str | None:
-    kind, _, encoded = (value or "").partition(" ")
-    if kind.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return decoded if ":" in decoded else None
+def _well_formed(scheme: Scheme, value: str) -> bool:
+    """The value decodes as the scheme's credentials (the spec model decodes), a key not empty."""
+    found = scheme.decode({scheme.header_key: value.encode("latin-1", "replace")}, [])
+    return found is not None and (found.basic is not None or bool(found.key))
 
 
 def _same_credentials(actual: str | None, expected: str) -> bool:
     if actual is None:
         return False
     if expected.startswith("Basic "):
-        return _basic_pair(actual) is not None and _basic_pair(actual) == _basic_pair(expected)
+        return decode_basic(actual) is not None and decode_basic(actual) == decode_basic(expected)
     return actual == expected

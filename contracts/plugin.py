@@ -22,11 +22,12 @@ from apicontract.contracts.targetfile import ApiTarget, TargetFileError, check_e
 from apicontract.contracts.violations import Violation, Violations
 from apicontract.generated import load_bundle, load_models
 from apicontract.paths import layout
+from apicontract.specs.security import API_KEY, BASIC, request_schemes
 from apicontract.specs.yamlfile import SpecFileError, load
 
 APIS = ("sim-v1", "sim-v2", "sim-v3", "cpaas")
 SUITE = Path(__file__).resolve().parent  # the suite's folder, however pytest named its modules
-CREDENTIAL_FLAG = {"http": "--basic", "apiKey": "--api-key"}
+CREDENTIAL_FLAG = {BASIC: "--basic", API_KEY: "--api-key"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -112,14 +113,11 @@ def _base_urls(config: pytest.Config, apis: list[str]) -> dict[str, str]:
 
 
 def _credential_flag(doc: dict) -> str:
-    schemes = (doc.get("components") or {}).get("securitySchemes") or {}
-    for requirement in doc.get("security") or []:
-        for name in requirement:
-            scheme = schemes.get(name) or {}
-            if scheme.get("type") == "apiKey" and scheme.get("x-value-prefix"):
-                return "--access-key"
-            if scheme.get("type") in CREDENTIAL_FLAG:
-                return CREDENTIAL_FLAG[scheme["type"]]
+    for scheme in request_schemes(doc):
+        if scheme.kind == API_KEY and scheme.prefix:
+            return "--access-key"
+        if scheme.kind in CREDENTIAL_FLAG:
+            return CREDENTIAL_FLAG[scheme.kind]
     return "--api-key"
 
 

@@ -9,12 +9,12 @@ reference server's own choice.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 from apicontract.specs.promises import contract_view, identifiers
+from apicontract.specs.security import request_schemes
 from apicontract.specs.walk import iter_operations
 
 __all__ = ["Account", "Credentials", "HookCredentials", "Item", "Target"]
@@ -162,32 +162,22 @@ class Target:
     def inventory(self, account: int = 0, provisioned: bool | None = None) -> list[str]:
         return self.accounts[account].inventory(provisioned) if account < len(self.accounts) else []
 
-    @property
-    def schemes(self) -> dict[str, dict]:
-        return (self.doc.get("components") or {}).get("securitySchemes") or {}
-
-    def security(self) -> list[dict]:
-        """The API's security schemes, in the order the spec allows them."""
-        return [self.schemes[name] for req in self.doc.get("security") or [] for name in req if name in self.schemes]
+    def _carried(self, who: Credentials | None, location: str) -> dict[str, str]:
+        """The first of the API's schemes at `location` that `who` fits, encoded (the spec model encodes)."""
+        who = who or self.first
+        for scheme in request_schemes(self.doc):
+            carried = scheme.encode(who) if scheme.location == location else None
+            if carried is not None:
+                return carried.headers if location == "header" else carried.query
+        return {}
 
     def headers(self, who: Credentials | None = None) -> dict[str, str]:
         """Request headers that authenticate as `who` (the first account by default)."""
-        who = who or self.first
-        for scheme in self.security():
-            if scheme.get("type") == "http" and who.basic:
-                encoded = base64.b64encode(f"{who.basic[0]}:{who.basic[1]}".encode()).decode()
-                return {"Authorization": f"Basic {encoded}"}
-            if scheme.get("type") == "apiKey" and scheme.get("in") == "header" and who.key:
-                return {scheme["name"]: scheme.get("x-value-prefix", "") + who.key}
-        return {}
+        return self._carried(who, "header")
 
     def query_auth(self, who: Credentials | None = None) -> dict[str, str]:
         """Query parameters that authenticate, where the API takes them (cpaas)."""
-        who = who or self.first
-        for scheme in self.security():
-            if scheme.get("type") == "apiKey" and scheme.get("in") == "query" and who.key:
-                return {scheme["name"]: scheme.get("x-value-prefix", "") + who.key}
-        return {}
+        return self._carried(who, "query")
 
     def operations(self) -> list:
         return [op for op in iter_operations(self.doc) if not op.is_webhook]

@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 
 from apicontract.specs.promises import identifiers
+from apicontract.specs.security import API_KEY, BASIC, request_schemes
 from apicontract.specs.walk import merged
 from apicontract.specs.yamlfile import SpecFileError, load
 
@@ -135,15 +136,12 @@ def check_entries(api: str, doc: dict, accounts: list[dict]) -> list[str]:
 
 
 def _credential_kinds(doc: dict) -> set[str]:
-    schemes = (doc.get("components") or {}).get("securitySchemes") or {}
     kinds = set()
-    for requirement in doc.get("security") or []:
-        for name in requirement:
-            scheme = schemes.get(name) or {}
-            if scheme.get("type") == "http":
-                kinds.add("basic")
-            elif scheme.get("type") == "apiKey":  # the key, by either name (cpaas calls it an access key)
-                kinds |= {"api_key", "access_key"}
+    for scheme in request_schemes(doc):
+        if scheme.kind == BASIC:
+            kinds.add("basic")
+        elif scheme.kind == API_KEY:  # the key, by either name (cpaas calls it an access key)
+            kinds |= {"api_key", "access_key"}
     return kinds
 
 

@@ -38,6 +38,7 @@ from apicontract.contracts.behaviour import (
     unknown_identifier,
 )
 from apicontract.contracts.target import Target
+from apicontract.specs.walk import error_code
 
 Sim = dict[str, Any] | None  # the SIM as retrieve answers it, None while not provisioned
 SIM_OPS = ["retrieveSim", "createSim", "updateSim", "deleteSim", "sendSms"]
@@ -281,7 +282,7 @@ class SimV1Machine(BehaviourMachine):
         uuid = data.draw(st.sampled_from(whose), label="uuid")
         content_type = data.draw(st.sampled_from([FORM, JSON]), label="content type")
         props = self.facts.properties(op_id, content_type)
-        name = data.draw(st.sampled_from(sorted(n for n, s in props.items() if "x-error-code" in s)), label="field")
+        name = data.draw(st.sampled_from(sorted(n for n, s in props.items() if error_code(s))), label="field")
         value = data.draw(st.sampled_from(self.facts.invalid_values(props[name], form=content_type == FORM)), "value")
         ex = self.send(op_id, f"/sim/{uuid}", **self.encoded({name: value}, content_type))
         wire = str(value).lower() if content_type == FORM and isinstance(value, bool) else value

@@ -54,6 +54,7 @@ from apicontract.contracts.behaviour import (
     unknown_identifier,
 )
 from apicontract.contracts.target import Credentials, Target
+from apicontract.specs.walk import error_code
 
 Sim = dict[str, Any] | None  # the SIM as retrieve answers it, None while not provisioned
 SIM_OPS = ["retrieveSim", "createSim", "updateSim", "deleteSim"]
@@ -627,7 +628,7 @@ class SimV2Machine(BehaviourMachine):
         )
         content_type = self.draw_content_type(data)
         props = self.facts.properties(op_id, content_type)
-        documented = sorted(n for n, s in props.items() if "x-error-code" in s)
+        documented = sorted(n for n, s in props.items() if error_code(s))
         name = data.draw(st.sampled_from([*documented, UNKNOWN_FIELD]), label="field")
         form = content_type == FORM
         if name == UNKNOWN_FIELD:

@@ -64,6 +64,7 @@ from apicontract.contracts.behaviour import (
     unknown_identifier,
 )
 from apicontract.contracts.target import Credentials, Target
+from apicontract.specs.walk import error_code
 
 Sim = dict[str, Any] | None  # the SIM as retrieve answers it, None while not provisioned
 TIME = "%Y-%m-%d %H:%M:%S"  # R7
@@ -492,7 +493,7 @@ class SimV3Machine(BehaviourMachine):
             st.sampled_from(self.mine if whose == "mine" else self.theirs), label="id"
         )
         props = self.facts.properties(op_id)
-        documented = sorted(n for n, s in props.items() if "x-error-code" in s)
+        documented = sorted(n for n, s in props.items() if error_code(s))
         name = data.draw(st.sampled_from([*documented, UNKNOWN_FIELD]), label="field")
         if name == UNKNOWN_FIELD:
             value: Any = "red"

@@ -29,3 +29,12 @@ def test_embedded_check_passes_and_writes_junit(tmp_path):
     suite = ET.parse(report).getroot().find("testsuite")
     assert int(suite.get("tests")) > 5 and suite.get("failures") == "0" and suite.get("errors") == "0"
     assert any("sim-v2" in case.get("name", "") for case in suite.iter("testcase"))
+
+
+def test_several_apis_are_checked_in_parallel_processes_by_default(tmp_path):
+    args = ("check", "sim-v2", "sim-v3", "-k", "security", "--seed", "3")
+    parallel, single = cli(*args, cwd=tmp_path), cli(*args, "--workers", "1", cwd=tmp_path)
+    for done in (parallel, single):
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        assert "contract check passed (sim-v2, sim-v3)" in done.stdout
+    assert "in parallel processes" in parallel.stdout and "in parallel processes" not in single.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -271,7 +272,12 @@ def check(
     seed: Annotated[int | None, typer.Option(help="Seed: the same seed generates the same requests.")] = None,
     junit_xml: Annotated[Path | None, typer.Option(help="Write a JUnit XML report here.")] = None,
     require_https: Annotated[bool, typer.Option(help="A plain-HTTP target is a violation (R6).")] = False,
-    workers: Annotated[int, typer.Option(help="Parallel test processes (needs pytest-xdist).", min=1)] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Parallel processes, each checking whole APIs [default: one per core, at most one per API].", min=1
+        ),
+    ] = None,
     select: Annotated[
         str | None, typer.Option("-k", help="Run only checks matching this pytest -k expression.")
     ] = None,
@@ -325,6 +331,8 @@ def check(
     if base_url and set(urls) != set(selected):
         err.print(f"[red]error:[/red] --base-url is needed for every checked API ({', '.join(selected)})")
         raise typer.Exit(2)
+    if workers is None:
+        workers = max(1, min(os.cpu_count() or 1, len(selected)))
     if workers > 1:
         import importlib.util
 

@@ -72,6 +72,8 @@ class Reporter:
             self.total = len(ids)
             if self.task is not None:
                 self.progress.update(self.task, total=self.total)
+            else:
+                self.console.print(f"checking: {self.total} checks, in parallel processes", highlight=False)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # the suite's plugin fills it (in every worker); user_properties hold any object, this one is a dict

@@ -48,12 +48,23 @@ class Parameter:
         return self.node.get("examples") or {}
 
 
+def parameter_code(doc: dict, node: Any) -> str | None:
+    """What a bad value of a parameter answers: its own `x-error-code`, else its schema's."""
+    return error_code(node) or error_code(merged(doc, node.get("schema"))) if isinstance(node, dict) else None
+
+
+def property_code(schema: Any, name: str) -> str | None:
+    """What a bad value of body property `name` answers: its `x-error-code`, else the body schema's."""
+    props = (schema.get("properties") or {}) if isinstance(schema, dict) else {}
+    return error_code(props.get(name)) or error_code(schema)
+
+
 def operation_parameters(doc: dict, op: Operation) -> list[Parameter]:
     """The operation's parameters, dereferenced, each with its code."""
     found = []
     for node, parts in parameters(doc, op):
         schema = node.get("schema")
-        code = error_code(node) or error_code(merged(doc, schema))
+        code = parameter_code(doc, node)
         found.append(
             Parameter(
                 str(node.get("name", "")),
