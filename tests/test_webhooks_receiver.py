@@ -194,8 +194,9 @@ def test_usage_errors_exit_2_without_a_traceback(args, message):
     assert "Traceback" not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("url", [f"http://127.0.0.1:{closed_port()}/hooks", "ftp://127.0.0.1/hooks", "not a url"])
+@pytest.mark.parametrize("url", ["http://127.0.0.1:{closed}/hooks", "ftp://127.0.0.1/hooks", "not a url"])
 def test_an_unreachable_or_bad_url_exits_2(url):
+    url = url.format(closed=closed_port())
     result = cli("webhooks", "test-receiver", url, "--api", "cpaas")
     assert result.returncode == 2, result.stdout + result.stderr
     assert "error:" in result.stderr and "Traceback" not in result.stdout + result.stderr
