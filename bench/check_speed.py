@@ -1,6 +1,8 @@
 """How long the default `apicontract check` of all four APIs takes, and how it grows with --examples.
 
 Each run starts its own embedded reference server, as a user's first `apicontract check` does.
+Each `--examples` value is run twice: with the default processes (one per core, one per API at most) and
+with `--workers 1` (one process, as before parallel checking was the default).
 Usage: python bench/check_speed.py [--examples 5 25 50]
 """
 
@@ -16,12 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(examples: int) -> tuple[float, int]:
+def run(examples: int, workers: list[str]) -> tuple[float, int]:
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "apicontract", "check", "--root", str(ROOT), "--examples", str(examples), "--seed", "1"],
-        capture_output=True, text=True,
-    )
+    command = [sys.executable, "-m", "apicontract", "check", "--root", str(ROOT), "--examples", str(examples)]
+    done = subprocess.run([*command, "--seed", "1", *workers], capture_output=True, text=True)
     return time.monotonic() - started, done.returncode
 
 
@@ -31,9 +31,10 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for examples in args.examples:
-        seconds, code = run(examples)
-        rows.append({"examples": examples, "seconds": round(seconds, 1), "exit": code})
-        print(f"--examples {examples:>4}: {seconds:6.1f} s (exit {code})", flush=True)
+        for mode, workers in (("default", []), ("--workers 1", ["--workers", "1"])):
+            seconds, code = run(examples, workers)
+            rows.append({"examples": examples, "processes": mode, "seconds": round(seconds, 1), "exit": code})
+            print(f"--examples {examples:>4} ({mode}): {seconds:6.1f} s (exit {code})", flush=True)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "check_speed.json").write_text(json.dumps(rows, indent=2) + "\n")

@@ -28,6 +28,8 @@ from apicontract.server.embedded import EmbeddedServer
 from projectkit import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+# the suite in this process, where the plugin sees its outcomes (not in this project's xdist processes)
+INNER = ["-p", "no:cacheprovider", "-q", "-o", "addopts="]
 
 # A delivery as the relay sees it; a mutation returns the deliveries to pass on, each after a delay.
 Sent = dict  # {method, path, query, headers, body}
@@ -121,7 +123,7 @@ class Rig:
         self.relay.mutate = mutate
         outcomes = Outcomes()
         path = "/callbacks" if self.api == "cpaas" else "/hooks"
-        args = ["--pyargs", "apicontract.contracts.test_webhooks", "-p", "no:cacheprovider", "-q"]
+        args = ["--pyargs", "apicontract.contracts.test_webhooks", *INNER]
         args += ["-k", f"test_webhooks and ({select})", "--api", self.api, "--base-url", self.server.url(self.api)]
         args += ["--webhook-url", self.capture + path, "--contract-seed", "1", "--reference-fixtures"]
         pytest.main(args, plugins=[outcomes])
@@ -304,7 +306,7 @@ def test_an_event_for_a_refused_request_fails(tmp_path: Path, monkeypatch):
 def test_no_webhook_url_skips_with_a_reason(rigs):
     rig = rigs("sim-v1")
     outcomes = Outcomes()
-    args = ["--pyargs", "apicontract.contracts.test_webhooks", "-p", "no:cacheprovider", "-q"]
+    args = ["--pyargs", "apicontract.contracts.test_webhooks", *INNER]
     pytest.main([*args, "--api", "sim-v1", "--base-url", rig.server.url("sim-v1")], plugins=[outcomes])
     assert outcomes.failed == {} and outcomes.passed == []
     reasons = [r for name, r in outcomes.skipped.items() if "sim-v1" in name]
