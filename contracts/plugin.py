@@ -22,12 +22,11 @@ from apicontract.contracts.targetfile import ApiTarget, TargetFileError, check_e
 from apicontract.contracts.violations import Violation, Violations
 from apicontract.generated import load_bundle, load_models
 from apicontract.paths import layout
-from apicontract.specs.security import API_KEY, BASIC, request_schemes
+from apicontract.specs.security import credential_option
 from apicontract.specs.yamlfile import SpecFileError, load
 
 APIS = ("sim-v1", "sim-v2", "sim-v3", "cpaas")
 SUITE = Path(__file__).resolve().parent  # the suite's folder, however pytest named its modules
-CREDENTIAL_FLAG = {BASIC: "--basic", API_KEY: "--api-key"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -112,15 +111,6 @@ def _base_urls(config: pytest.Config, apis: list[str]) -> dict[str, str]:
     return _per_api(values, apis, "--base-url")
 
 
-def _credential_flag(doc: dict) -> str:
-    for scheme in request_schemes(doc):
-        if scheme.kind == API_KEY and scheme.prefix:
-            return "--access-key"
-        if scheme.kind in CREDENTIAL_FLAG:
-            return CREDENTIAL_FLAG[scheme.kind]
-    return "--api-key"
-
-
 def _accounts_file(api: str, path: str, doc: dict) -> list[dict]:
     try:
         raw = load(Path(path))
@@ -172,7 +162,7 @@ def targets(pytestconfig: pytest.Config) -> dict[str, Target]:
                 f"no base URL for {api}: give --base-url or a target file "
                 "(`apicontract check` starts the reference server for you)"
             )
-        kind = _credential_flag(bundle)
+        kind = credential_option(bundle)
         given = _per_api(pytestconfig.getoption(f"--{kind.removeprefix('--')}"), apis, kind)
         fixtures: dict = {}
         shared_hook = None

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 
 from apicontract.specs.promises import identifiers
-from apicontract.specs.security import API_KEY, BASIC, request_schemes
+from apicontract.specs.security import credential_kind
 from apicontract.specs.walk import merged
 from apicontract.specs.yamlfile import SpecFileError, load
 
@@ -136,13 +136,8 @@ def check_entries(api: str, doc: dict, accounts: list[dict]) -> list[str]:
 
 
 def _credential_kinds(doc: dict) -> set[str]:
-    kinds = set()
-    for scheme in request_schemes(doc):
-        if scheme.kind == BASIC:
-            kinds.add("basic")
-        elif scheme.kind == API_KEY:  # the key, by either name (cpaas calls it an access key)
-            kinds |= {"api_key", "access_key"}
-    return kinds
+    kind = credential_kind(doc)
+    return {"api_key", "access_key"} if kind != "basic" else {kind}  # a key, by either name
 
 
 def _shape(schema: dict) -> str:

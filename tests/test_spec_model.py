@@ -21,7 +21,9 @@ from apicontract.specs.inputs import (
     body_fields,
     body_limits,
     operation_parameters,
+    parameter_code,
     path_pattern,
+    property_code,
     request_body,
 )
 from apicontract.specs.security import (
@@ -30,6 +32,8 @@ from apicontract.specs.security import (
     UNSUPPORTED,
     Scheme,
     basic_header,
+    credential_kind,
+    credential_option,
     decode_basic,
     operation_schemes,
     request_schemes,
@@ -309,6 +313,29 @@ def test_parameters_carry_their_own_code_else_their_schemas():
     assert found["uuid"].parts == ("components", "parameters", "Uuid")
     assert (found["q"].location, found["q"].required, found["q"].code) == ("query", False, "q_invalid")
     assert error_code({"x-error-code": "x"}) == "x" and error_code({}) is None and error_code(None) is None
+
+
+def test_codes_of_a_parameter_and_a_body_property_fall_back_as_the_rulings_say():
+    assert parameter_code(DOC, {"name": "a", "x-error-code": "own", "schema": {"x-error-code": "s"}}) == "own"
+    assert parameter_code(DOC, {"name": "a", "schema": {"x-error-code": "s"}}) == "s"
+    assert parameter_code(DOC, {"name": "a"}) is None and parameter_code(DOC, None) is None
+    body = {"x-error-code": "body_invalid", "properties": {"voice": {"x-error-code": "voice_invalid"}, "n": {}}}
+    assert property_code(body, "voice") == "voice_invalid"
+    assert property_code(body, "n") == property_code(body, "unknown") == "body_invalid"
+    assert property_code(None, "voice") is None
+
+
+@pytest.mark.parametrize(
+    ("api", "kind", "option"),
+    [
+        ("sim-v1", "basic", "--basic"),
+        ("sim-v2", "api_key", "--api-key"),
+        ("sim-v3", "api_key", "--api-key"),
+        ("cpaas", "access_key", "--access-key"),
+    ],
+)
+def test_the_credential_kind_follows_the_security_scheme(api, kind, option, bundles):
+    assert (credential_kind(bundles[api]), credential_option(bundles[api])) == (kind, option)
 
 
 def test_body_fields_are_the_inlined_top_level_properties_with_their_codes():

@@ -289,12 +289,13 @@ def check(
 ) -> None:
     """Check an implementation (by default the embedded reference server) against the contract."""
     from apicontract.checking.run import CheckError, CheckOptions, run_check
+    from apicontract.generated import load_bundle
+    from apicontract.specs.security import credential_option
 
     where = _layout(root)
     described: dict = {}
     if target is not None:
         from apicontract.contracts.targetfile import TargetFileError, read_target_file
-        from apicontract.generated import load_bundle
 
         try:
             described = read_target_file(target, {api: load_bundle(where, api) for api in where.apis()})
@@ -311,11 +312,10 @@ def check(
             raise typer.Exit(2)
     selected = _select(where, apis)
     credentials: dict[str, str] = {}
-    for option, values, for_apis in (
-        ("--basic", basic, {"sim-v1"}),
-        ("--api-key", api_key, {"sim-v2", "sim-v3"}),
-        ("--access-key", access_key, {"cpaas"}),
-    ):
+    given = basic or api_key or access_key
+    takes = {api: credential_option(load_bundle(where, api)) for api in where.apis()} if given else {}
+    for option, values in (("--basic", basic), ("--api-key", api_key), ("--access-key", access_key)):
+        for_apis = {api for api, its in takes.items() if its == option}
         for api, value in _pairs(values, option, [a for a in selected if a in for_apis] or selected, True).items():
             if api not in for_apis:
                 err.print(f"[red]error:[/red] {option} is for {', '.join(sorted(for_apis))}, not {api}")

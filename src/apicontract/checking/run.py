@@ -19,12 +19,12 @@ import pytest
 from rich.console import Console
 
 from apicontract.checking.report import Reporter
+from apicontract.generated import load_bundle
 from apicontract.paths import Layout
+from apicontract.specs.security import credential_option
 
 if TYPE_CHECKING:
     from apicontract.server.embedded import EmbeddedServer
-
-CREDENTIAL_OPTION = {"sim-v1": "--basic", "sim-v2": "--api-key", "sim-v3": "--api-key", "cpaas": "--access-key"}
 
 
 @dataclass
@@ -90,7 +90,8 @@ def pytest_args(options: CheckOptions) -> list[str]:
         if api in options.base_urls:
             args += ["--base-url", f"{api}={options.base_urls[api]}"]
         if api in options.credentials:
-            args += [CREDENTIAL_OPTION[api], f"{api}={options.credentials[api]}"]
+            option = credential_option(load_bundle(options.layout, api))
+            args += [option, f"{api}={options.credentials[api]}"]
         if api in options.second:
             args += ["--second-account", f"{api}={options.second[api]}"]
         if api in options.fixtures:

@@ -177,3 +177,19 @@ def operation_schemes(doc: dict, node: dict, inherit: bool = True) -> list[Schem
     operation without its own `security` takes the API's."""
     requirements = node.get("security", doc.get("security") if inherit else None)
     return _requirements(doc, requirements)
+
+
+def credential_kind(doc: dict) -> str:
+    """How a tester gives this API's credentials, named as target files and `apicontract check` name them:
+    `basic` (KEY:SECRET), `access_key` (a key sent after a prefix, cpaas's `AccessKey`) or `api_key`."""
+    for scheme in request_schemes(doc):
+        if scheme.kind == BASIC:
+            return "basic"
+        if scheme.kind == API_KEY:
+            return "access_key" if scheme.prefix else "api_key"
+    return "api_key"
+
+
+def credential_option(doc: dict) -> str:
+    """The `apicontract check` option (and pytest plugin option) that carries these credentials."""
+    return "--" + credential_kind(doc).replace("_", "-")
