@@ -26,6 +26,7 @@ from apicontract.server.contract import Answer, Limits, compile_api
 from apicontract.server.delivery import MAX_PENDING, Deliverer
 from apicontract.server.store import Store
 from apicontract.specs.fixtures import account_name
+from apicontract.specs.webhooks import calls_back
 from apicontract.specs.yamlfile import SpecFileError, load
 
 log = logging.getLogger("apicontract.server")
@@ -89,7 +90,8 @@ class ReferenceServer:
                 for index, entry in enumerate(fixtures.get("accounts") or [])
             ]
             compiled = compile_api(name, doc)
-            endpoint = config.endpoints.get(name) or (config.callback_url if name == "cpaas" else config.webhook_url)
+            default = config.callback_url if calls_back(doc) else config.webhook_url
+            endpoint = config.endpoints.get(name) or default
             ctx = ApiContext(name, compiled, self.store, fixtures, accounts, models, self.deliverer, endpoint)
             self.contexts[name] = ctx
             self.apis["/" + name] = ApiServer(compiled, accounts, implementation(name)(ctx), models)

@@ -88,7 +88,7 @@ def banner(
     target = options.webhook_url or "the fixtures' endpoints (none set: events are recorded, not sent)"
     lines += [
         f"events    GET {base}/<api>/_events  (outside the documented APIs)",
-        f"webhooks  {target}" + (f"; cpaas callbacks {options.callback_url}" if options.callback_url else ""),
+        f"webhooks  {target}" + (f"; callbacks {options.callback_url}" if options.callback_url else ""),
         f"data      {data_dir}"
         + ("  (temporary; --data-dir keeps state)" if temporary else "  (kept across restarts)"),
     ]

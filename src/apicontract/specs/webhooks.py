@@ -165,6 +165,13 @@ def webhook_operations(doc: dict) -> dict[str, WebhookOperation]:
     return {op.key: webhook_operation(doc, op) for op in iter_operations(doc) if op.is_webhook}
 
 
+def calls_back(doc: dict) -> bool:
+    """The API's deliveries are callbacks (cpaas): sent to the account's callback URL itself (`x-delivery.path`
+    empty) rather than to paths under a webhook endpoint; `serve --callback-url` is their default endpoint."""
+    hooks = webhook_operations(doc).values()
+    return bool(hooks) and all(hook.path == "" for hook in hooks)
+
+
 def webhooks(where: Layout, api: str, doc: dict | None = None) -> dict[str, Webhook]:
     """Every webhook/callback of an API with its standalone payload schema, by name."""
     doc = doc if doc is not None else load_bundle(where, api)
