@@ -9,7 +9,7 @@ ask here, so both accept exactly the same answers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from apicontract.contracts.invalid import typed
 from apicontract.contracts.schemas import inline, is_valid, media_schema
@@ -31,11 +31,11 @@ def status_of(doc: dict, op: Operation, code: str) -> str | None:
 
 
 def _with_status(doc: dict, op: Operation, codes: list[str | None]) -> list[tuple[str, str]]:
-    found = []
+    found: list[tuple[str, str]] = []
     for code in codes:
         status = status_of(doc, op, code) if code else None
         if status and (status, code) not in found:
-            found.append((status, code))
+            found.append((status, cast(str, code)))  # a status is only found for a code
     return found
 
 

@@ -12,9 +12,10 @@ import functools
 import json
 import urllib.parse
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn, cast
 
 import httpx
 import hypothesis.errors
@@ -71,7 +72,7 @@ def rule(concern: str, **strategies: Any):
                 except Deviation:
                     raise Enough from None
 
-        guarded.concern = concern
+        guarded.concern = concern  # type: ignore[attr-defined]  # read back by concerns()
         wrapped = hypothesis_rule(**strategies)(guarded)
         return precondition(lambda self: concern in (MOVER, self.concern))(wrapped)
 
@@ -381,7 +382,7 @@ class BehaviourMachine(RuleBasedStateMachine):
         cls.expect_any(ex, op_id, [(status, code)], rule)
 
     @classmethod
-    def expect_any(cls, ex: Exchange, op_id: str, answers: list[tuple[int | str, str]], rule: str) -> None:
+    def expect_any(cls, ex: Exchange, op_id: str, answers: Sequence[tuple[int | str, str]], rule: str) -> None:
         """One of the allowed (status, code) answers, with exactly the body the spec documents for it."""
         bodies = [(int(status), cls.facts.error_body(op_id, int(status), code)) for status, code in answers]
         if not any(ex.status == status and ex.json == body for status, body in bodies):
@@ -389,7 +390,7 @@ class BehaviourMachine(RuleBasedStateMachine):
             cls.fail(ex, op_id, rule, shown or "an error the spec documents")
 
     @classmethod
-    def invalid(cls, op_id: str, name: str, value: Any, content_type: str = JSON) -> list[tuple[int | str, str]]:
+    def invalid(cls, op_id: str, name: str, value: Any, content_type: str = JSON) -> list[tuple[str, str]]:
         """What a body valid but for `name` being `value` may answer (R5, R5a, R23a)."""
         return field_answers(cls.facts.doc, cls.facts.ops[op_id], content_type, name, value)
 
@@ -463,7 +464,7 @@ def run_machine(machine: type[BehaviourMachine], target: Target, concern: str) -
     # the machines model the contract's situations only; their codes are the spec's, never widened
     facts = Facts(target.bundle, [op for op in iter_operations(target.bundle) if not op.is_webhook])
     state = {"target": target, "http": http, "facts": facts, "findings": findings, "concern": concern}
-    bound = type(f"{machine.__name__}[{concern}]", (machine,), state)
+    bound = cast(type[BehaviourMachine], type(f"{machine.__name__}[{concern}]", (machine,), state))
     if target.seed is not None:
         bound = seed(target.seed)(bound)
     try:

@@ -12,7 +12,7 @@ import json
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -96,7 +96,7 @@ class Baseline:
 
     op: Operation
     path_values: dict[str, str]
-    query: dict[str, str]
+    query: dict[str, str | None]  # None: a required parameter with no known value (left out when sent)
     bodies: dict[str, Any]  # media type -> a valid body value (object media types with a usable example)
 
     def path(self, values: dict[str, str] | None = None) -> str:
@@ -105,7 +105,8 @@ class Baseline:
 
     def request(self, ctype: str | None = None, body: Any = None, **changes: Any) -> Raw:
         """The baseline with `path`/`query` values changed and the body given as a value of `ctype`."""
-        raw = Raw(self.op.method.upper(), self.path(changes.get("path")), {**self.query, **changes.get("query", {})})
+        query = cast("dict[str, str]", {**self.query, **changes.get("query", {})})  # its None values go below
+        raw = Raw(self.op.method.upper(), self.path(changes.get("path")), query)
         raw.query = {k: v for k, v in raw.query.items() if v is not None}
         if ctype is not None:
             raw.content_type = ctype
@@ -121,12 +122,13 @@ def baseline(target: Target, op: Operation) -> Baseline:
     names = [piece[1:-1] for piece in pieces if piece.startswith("{")]
     match = re.fullmatch("".join("([^/]+)" if p.startswith("{") else re.escape(p) for p in pieces), filled.path)
     path_values = dict(zip(names, match.groups(), strict=True)) if match else {}
-    query = {}
+    query: dict[str, str | None] = {}
     for param, _ in parameters(doc, op):
         if param.get("in") == "query" and param.get("required"):
             query[param["name"]] = _param_value(doc, param)
     bodies: dict[str, Any] = {}
     for ctype, media in (request_body(doc, op).get("content") or {}).items():
+        value: Any
         if ctype == JSON and isinstance(filled.body, dict):
             value = filled.body
         else:

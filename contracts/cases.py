@@ -10,6 +10,7 @@ that lists it, `x-body-errors`, the root schema's code, the operation's 413/415 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlencode
 
 import pytest
@@ -36,7 +37,7 @@ from apicontract.specs.walk import Operation, error_code, iter_operations, param
 
 Answers = list[tuple[str, str]]  # every (status, code) the contract allows
 
-SHORT = {JSON: "json", FORM: "form", MULTIPART: "multipart"}
+SHORT: dict[str | None, str] = {JSON: "json", FORM: "form", MULTIPART: "multipart"}
 UNLISTED = ("text/plain", "application/xml", "application/octet-stream")  # tried in order: the first not listed
 
 
@@ -104,7 +105,7 @@ def rule(doc: dict, op: Operation, name: str, ctype: str | None) -> Answers:
 def root_answer(doc: dict, op: Operation, ctype: str) -> Answers:
     code = error_code(media_schema(doc, op, ctype))
     status = status_of(doc, op, code) if code else None
-    return [(status, code)] if status else []
+    return [(status, cast(str, code))] if status else []  # a status is only found for a code
 
 
 def only_code(doc: dict, op: Operation, status: str) -> Answers:
@@ -125,7 +126,7 @@ def missing_answer(doc: dict, op: Operation) -> Answers:
         return []
     shape = shape_code(schema)
     if shape:
-        return [(status_of(doc, op, shape), shape)]
+        return [(cast(str, status_of(doc, op, shape)), shape)]  # the spec lists the shape code (R23a)
     codes = [property_code(schema, name) for name in schema.get("required") or []]
     order = response_codes(doc, op).get("400") or []
     ranked = sorted((c for c in codes if c in order), key=order.index)
@@ -147,7 +148,7 @@ def body_request(target: Target, base: Baseline, case: BodyCase) -> tuple[Raw, A
     """The broken request of a body case and the answers the contract allows for it."""
     doc, op = target.doc, base.op
     raw = base.request()
-    ctype = case.ctype
+    ctype = cast(str, case.ctype)  # None only for "missing", which reads no content type
     if case.kind == "oversized":
         raw.content_type, raw.content = with_boundary(ctype), b"a" * (limit(doc, op, ctype) + 1)
         return raw, only_code(doc, op, "413")
@@ -165,7 +166,7 @@ def body_request(target: Target, base: Baseline, case: BodyCase) -> tuple[Raw, A
         raw.content_type, raw.content = ctype, b"[]"
         shape = shape_code(media_schema(doc, op, ctype))
         if shape:  # R23a names the answer
-            return raw, [(status_of(doc, op, shape), shape)]
+            return raw, [(cast(str, status_of(doc, op, shape)), shape)]  # the spec lists it (R23a)
         # R5: malformed input is a 4xx in the API's error shape; no ruling names the code of a JSON body
         # that is not an object, so any code the operation documents for 400 conforms (any 4xx where the
         # operation leaves its errors to the implementation)

@@ -14,6 +14,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -65,7 +66,7 @@ def check_name(item: pytest.Item) -> str:
 
     name = title(item)
     api = getattr(getattr(item, "callspec", None), "params", {}).get("api")
-    own = item.module.__name__.rsplit(".", 1)[-1].startswith("test_behaviour")
+    own = cast(pytest.Function, item).module.__name__.rsplit(".", 1)[-1].startswith("test_behaviour")
     return f"{api} {name}" if own and isinstance(api, str) else name
 
 
@@ -127,8 +128,8 @@ def render(checks: dict[str, set[str]]) -> str:
     clauses = catalogue()
     by_clause: dict[str, list[str]] = {c.id: [] for c in clauses}
     for name, ids in sorted(checks.items()):
-        for clause in ids:
-            by_clause.setdefault(clause, []).append(name)
+        for clause_id in ids:
+            by_clause.setdefault(clause_id, []).append(name)
     lines = [BEGIN, "", "| clause | what it says | checks |", "|---|---|---|"]
     for clause in clauses:
         text = re.sub(r"\s+", " ", clause.text).replace("|", "\\|")

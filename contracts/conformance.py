@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import random
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -135,14 +136,15 @@ def replay(response: requests.Response, target: Target | None = None, scenario: 
     credentials, or with wrong ones (the valid ones would not reproduce it)."""
     sent = response.request
     headers = {k: v for k, v in sent.headers.items() if k.lower() not in NOT_SHOWN}
-    url = sent.url
+    url = cast(str, sent.url)  # a sent request has its method and URL
     if scenario is not None and target is not None:
         own = {name.lower() for name in target.headers()}
         headers = {k: v for k, v in headers.items() if k.lower() not in own}
         url = _without_query_auth(target, url)
         if scenario != "no_auth":
             headers.update(target.headers(target.first.wrong()))
-    return curl(sent.method, url, headers, sent.body)
+    # requests' types allow bytes header values and streamed bodies; curl shows them as they were sent
+    return curl(cast(str, sent.method), url, cast("dict[str, str]", headers), cast("bytes | str | None", sent.body))
 
 
 def _how(scenario: object) -> str:
@@ -206,7 +208,7 @@ def fixture_case(target: Target, operation, op: Operation):
     if op.method != "get":
         return None
     base = baseline(target, op)
-    given = {"path_parameters": base.path_values, "query": base.query}
+    given: dict[str, Any] = {"path_parameters": base.path_values, "query": base.query}
     if JSON in base.bodies:
         given.update(body=base.bodies[JSON], media_type=JSON)
     return operation.Case(**given)

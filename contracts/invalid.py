@@ -12,7 +12,7 @@ from typing import Any
 
 from apicontract.contracts.schemas import is_valid
 
-JSON_TYPES = {
+JSON_TYPES: dict[str, type | tuple[type, ...]] = {
     "string": str,
     "integer": int,
     "number": (int, float),

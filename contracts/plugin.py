@@ -256,7 +256,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = [w for value in config.getoption("--clauses") or [] for w in value.split(",") if w]
     if not wanted:
         return
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         names = {c for marker in item.iter_markers("clauses") for c in marker.args}
         hit = any(c == w or c.startswith(w + ".") for c in names for w in wanted)

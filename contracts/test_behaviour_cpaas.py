@@ -43,7 +43,7 @@ import math
 import re
 import urllib.parse
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 from hypothesis import strategies as st
@@ -268,7 +268,7 @@ class CpaasMachine(BehaviourMachine):
             for media in children or []:
                 nodes[media["id"]] = {**old.get(media["id"], {}), **media, "parent": folder, "mine": True}
         self.nodes = nodes
-        self.ever |= set(nodes)
+        self.ever |= set(nodes)  # type: ignore[misc]  # in place: the class's set grows
 
     # --- the model ----------------------------------------------------------------------------------
 
@@ -320,7 +320,10 @@ class CpaasMachine(BehaviourMachine):
         """Mostly valid names, some at and past both length limits, some either side of the `/` and Cc rule."""
         low, high = self.name_limits()
         plain = st.text(
-            st.characters(codec="utf-8", exclude_categories=("Cc",), exclude_characters="/"), min_size=1, max_size=24
+            # mypy infers ("Cc",) as tuple[str], not hypothesis's Literal category names
+            st.characters(codec="utf-8", exclude_categories=("Cc",), exclude_characters="/"),  # type: ignore[arg-type]
+            min_size=1,
+            max_size=24,
         )
         anything = st.text(st.characters(codec="utf-8"), max_size=24)
         lengths = st.sampled_from(sorted({max(0, low - 1), low, high, high + 1}))
@@ -342,10 +345,11 @@ class CpaasMachine(BehaviourMachine):
 
     def valid_body(self, op_id: str) -> dict[str, Any]:
         """`Http.call` keywords of a valid body for an operation on /media/{id}."""
-        return {
+        bodies: dict[str, dict[str, Any]] = {
             "renameMedia": {"json_body": {"name": "renamed"}},
             "uploadMedia": {"upload": Upload("x.txt", b"x", "text/plain")},
-        }.get(op_id, {})
+        }
+        return bodies.get(op_id, {})
 
     def first_answers(self, op_id: str, answers: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """R23a: of several errors, the first in the documented order (the 400 enum lists them in precedence)."""
@@ -366,6 +370,7 @@ class CpaasMachine(BehaviourMachine):
         body = ex.json if isinstance(ex.json, dict) else {}
         if body.get("status") != "ok" or not self.view.valid(self.view.component("Media"), media):
             self.fail(ex, op_id, rule, '200 {"status": "ok", "media": {id, name, createdDateTime, isFolder}}')
+        media = cast(dict, media)  # a valid Media object, or fail() raised
         if media["id"] in self.nodes:  # the unique identifier of the media resource (source): no object's now
             self.fail(ex, op_id, f"{rule}: a new object gets its own id (R25)", f"an id not in {sorted(self.nodes)}")
         self.ever.add(media["id"])
@@ -679,7 +684,8 @@ class CpaasMachine(BehaviourMachine):
         full but the last, `totalPages = max(1, ceil(totalItems / per_page))`; the next page is empty."""
         op_id, path = self.where(parent)
         seen: list[dict] = []
-        total = pages = None
+        total: Any = None  # read from the first page
+        pages: Any = None
         page = 1
         while True:
             ex = self.send(op_id, path, params={"page": str(page), "per_page": str(per_page)})
@@ -877,7 +883,7 @@ class CpaasMachine(BehaviourMachine):
         """A body invalid in one way (or two: an unknown field and a name outside its domain), and the answers
         R23a allows for it: `value` is the name (or, for `not an object`, the whole body)."""
         if kind == "not an object":
-            return value, [("400", shape_code(self.facts.body_schema(op_id)))]
+            return value, [("400", cast(str, shape_code(self.facts.body_schema(op_id))))]  # R23a names it
         body: dict[str, Any] = {"name": f"in-{len(self.sent)}"}
         answers: list[tuple[str, str]] = []
         if kind in ("wrong type", "outside domain", "unknown and outside"):
@@ -964,7 +970,7 @@ class CpaasMachine(BehaviourMachine):
         if op_id == "renameMedia":
             media_id = data.draw(st.sampled_from([*self.mine(), *self.gone] or [max(self.ever, default=0) + 1]), "id")
         kind = data.draw(st.sampled_from(INVALID_BODIES), label="invalid body")
-        value = {
+        value: st.SearchStrategy[Any] = {
             "wrong type": st.sampled_from([None, 1, 0, True, [], {}, ["a"]]),
             "not an object": st.sampled_from([[], "name", 1, None, [{"name": "x"}]]),
         }.get(kind, st.sampled_from(["", "a/b", "x" * 256, "\x00", "\x1f", "\x7f", "\x9f", "é" * 256]))
@@ -1001,7 +1007,7 @@ class CpaasMachine(BehaviourMachine):
         if name == "scenarioData":
             return st.sampled_from(SCENARIOS)
         if "pattern" in schema:  # phone numbers, 7-15 digits
-            low, high = re.search(r"\{(\d+),(\d+)\}", schema["pattern"]).groups()
+            low, high = cast("re.Match[str]", re.search(r"\{(\d+),(\d+)\}", schema["pattern"])).groups()
             edges = st.sampled_from(["1" * int(low), "9" * int(high)])
             return st.sampled_from([edges, st.from_regex(schema["pattern"], fullmatch=True)]).flatmap(lambda s: s)
         low, high = schema.get("minLength", 1), schema.get("maxLength", 255)  # reference, 1-255 characters

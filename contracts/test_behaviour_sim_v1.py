@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 from hypothesis import strategies as st
@@ -55,7 +55,8 @@ class SimV1Machine(BehaviourMachine):
     theirs: ClassVar[list[str]]
     snapshot: ClassVar[dict[str, Sim]]
     flags: ClassVar[list[str]]
-    codes: ClassVar[dict[str, dict[str, str]]]  # uuid -> {pin, puk}: the operator's, stable (R11)
+    unknown: ClassVar[str]  # a uuid no inventory holds
+    codes: ClassVar[dict[str, dict[str, str | None]]]  # uuid -> {pin, puk}: the operator's, stable (R11)
 
     # --- reading and restoring ----------------------------------------------------------------------
 
@@ -186,7 +187,8 @@ class SimV1Machine(BehaviourMachine):
         outcome = None if self.sims[uuid] else (404, self.facts.code("updateSim", 404))
         ex = self.send("updateSim", f"/sim/{uuid}", **self.encoded(given, content_type))
         if self.expect(ex, "updateSim", "update SIM (R9)", outcome, self.ok_body("updateSim")):
-            self.sims[uuid] = {**self.sims[uuid], **{f: given.get(f, defaults[f]) for f in self.flags}}
+            sim = cast(dict, self.sims[uuid])  # succeeded: it was provisioned (outcome None)
+            self.sims[uuid] = {**sim, **{f: given.get(f, defaults[f]) for f in self.flags}}
         self.verify(uuid, "read after update")
 
     @rule("lifecycle", data=st.data())
@@ -213,7 +215,7 @@ class SimV1Machine(BehaviourMachine):
         off = dict.fromkeys(self.flags, False)
         ex = self.send("updateSim", f"/sim/{uuid}", **self.encoded(off, content_type))
         self.expect_ok(ex, "updateSim", "update SIM (R9)", self.ok_body("updateSim"))
-        self.sims[uuid] = {**self.sims[uuid], **off}
+        self.sims[uuid] = {**cast(dict, self.sims[uuid]), **off}  # drawn among the provisioned
         self.verify(uuid, "read after turning every setting off")
         if data.draw(st.booleans(), label="through delete and create"):
             ex = self.send("deleteSim", f"/sim/{uuid}")

@@ -33,7 +33,7 @@ from __future__ import annotations
 import copy
 import json
 import random
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 from hypothesis import strategies as st
@@ -73,7 +73,7 @@ def same(a: Any, b: Any) -> bool:
 
 def addressable(msisdn: str | None) -> bool:
     """R14: an MSISDN can name its SIM in the path unless it has 15 digits (then the path is an IMSI)."""
-    return bool(msisdn) and len(msisdn) != 15
+    return bool(msisdn and len(msisdn) != 15)
 
 
 class SimV2Machine(BehaviourMachine):
@@ -94,6 +94,7 @@ class SimV2Machine(BehaviourMachine):
     elsewhere: ClassVar[set[str]]  # learned: held by a SIM the suite does not know
     connector_ids: ClassVar[list[str]]
     created: ClassVar[set[str]]  # Connectors the suite created and has not seen deleted
+    unknown: ClassVar[str]  # an IMSI no inventory holds
 
     # --- reading and restoring ----------------------------------------------------------------------
 
@@ -227,7 +228,7 @@ class SimV2Machine(BehaviourMachine):
             m for m in self.msisdns if m not in self.elsewhere and self.holder(m) is None and (self.sure(m) or not sure)
         ]
 
-    def conflict(self, op_id: str, flags: dict[str, bool]) -> tuple[int, str] | None:
+    def conflict(self, op_id: str, flags: dict[str, Any]) -> tuple[int, str] | None:
         """R16: data off with throttling on."""
         if flags.get("data") is False and flags.get("data_throttling") is True:
             return 409, self.facts.code(op_id, 409, "data_data_throttling")
@@ -356,6 +357,7 @@ class SimV2Machine(BehaviourMachine):
         if data.draw(st.booleans(), label="IMSI repeated in the body"):
             body["imsi"] = imsi
         final = {f: flags.get(f, self.facts.defaults("createSim")[f]) for f in self.flags}
+        outcome: tuple[int, str] | None
         if self.sims[imsi] is not None:
             outcome = (409, self.facts.code("createSim", 409, "imsi"))
         else:
@@ -380,7 +382,7 @@ class SimV2Machine(BehaviourMachine):
         outcome = (404, self.facts.code("updateSim", 404)) if sim is None else self.conflict("updateSim", final)
         ex = self.send("updateSim", f"/sim/{imsi}", **self.encoded(body, content_type))
         if self.expect(ex, "updateSim", "update SIM (R9, R16)", outcome, self.ok_body("updateSim")):
-            self.sims[imsi] = {**sim, **final}
+            self.sims[imsi] = {**cast(dict, sim), **final}  # succeeded: it was provisioned (outcome None)
         self.verify(imsi, "read after update")
 
     @rule("lifecycle", data=st.data())
@@ -422,6 +424,7 @@ class SimV2Machine(BehaviourMachine):
                 body["imsi"] = imsi
         final = {f: flags.get(f, self.facts.defaults("createSim")[f]) for f in self.flags}
         found = self.holder(msisdn)
+        outcome: tuple[int, str] | None
         if by_path and found and found[0] == "theirs":
             outcome = (403, self.facts.code("createSim", 403))
         elif self.sims[imsi] is not None:
@@ -457,6 +460,7 @@ class SimV2Machine(BehaviourMachine):
         content_type = self.draw_content_type(data)
         found = self.holder(new)
         final = {f: body.get(f, sim[f]) for f in self.flags} if sim else {}
+        outcome: tuple[int, str] | None
         if sim is None:
             outcome = (404, self.facts.code("updateSim", 404))
         elif found is not None and found[1] != imsi:
@@ -465,16 +469,18 @@ class SimV2Machine(BehaviourMachine):
             outcome = self.conflict("updateSim", final)
         ex = self.send("updateSim", f"/sim/{path}", **self.encoded(body, content_type))
         if self.expect_write(ex, "updateSim", "update SIM's MSISDN (R9, R14, R15, R16)", outcome, new, False):
-            self.sims[imsi] = {**sim, **final, "msisdn": new or old}
+            self.sims[imsi] = {**cast(dict, sim), **final, "msisdn": new or old}  # succeeded: it was provisioned
             self.remember()
         self.verify(imsi, "read after update")
-        if addressable(old) and self.sims[imsi] and self.sims[imsi]["msisdn"] != old:
-            self.verify_msisdn(old, "the MSISDN an update replaced is released (R15)")
+        if addressable(old) and self.sims[imsi] and cast(dict, self.sims[imsi])["msisdn"] != old:
+            self.verify_msisdn(cast(str, old), "the MSISDN an update replaced is released (R15)")
 
     @rule("identifiers", data=st.data())
     def delete_releases_msisdn(self, data: st.DataObject) -> None:
         """R8, R15: delete by MSISDN path (or by IMSI); the MSISDN is released and names no SIM."""
-        imsi = self.pick(data, self.mine, [i for i in self.mine if self.sims[i] and self.sims[i].get("msisdn")], "imsi")
+        imsi = self.pick(
+            data, self.mine, [i for i in self.mine if self.sims[i] and cast(dict, self.sims[i]).get("msisdn")], "imsi"
+        )
         sim = self.sims[imsi]
         old = sim.get("msisdn") if sim else None
         path = old if addressable(old) and data.draw(st.booleans(), label="by MSISDN") else imsi
@@ -484,7 +490,7 @@ class SimV2Machine(BehaviourMachine):
             self.sims[imsi] = None
         self.verify(imsi, "not found after delete")
         if addressable(old):
-            self.verify_msisdn(old, "a deleted SIM's MSISDN is released (R15)")
+            self.verify_msisdn(cast(str, old), "a deleted SIM's MSISDN is released (R15)")
 
     @rule("identifiers", data=st.data())
     def look_up_msisdn(self, data: st.DataObject) -> None:
@@ -538,6 +544,7 @@ class SimV2Machine(BehaviourMachine):
         pool = [m for m in self.msisdns if len(m) != 15] + ["4512340001", "4512340002"]
         first, second = pool[0], next(m for m in pool if m != pool[0])
         case = data.draw(st.sampled_from(["imsi differs", "no imsi", "msisdn differs"]), label="case")
+        body: dict[str, Any]
         if case == "imsi differs":
             path, body, hint = imsi, {"imsi": other}, "imsi"
         elif case == "no imsi":
@@ -555,7 +562,9 @@ class SimV2Machine(BehaviourMachine):
         """R14, R5a: a path value that is neither 15 digits nor an MSISDN is 400 msisdn_invalid, first."""
         value = data.draw(st.sampled_from(NOT_IDENTIFIERS), label="path value")
         op_id = data.draw(st.sampled_from(SIM_OPS), label="operation")
-        kwargs = {"json_body": {"imsi": self.mine[0], "voice": True}} if op_id in WRITES and self.mine else {}
+        kwargs: dict[str, Any] = (
+            {"json_body": {"imsi": self.mine[0], "voice": True}} if op_id in WRITES and self.mine else {}
+        )
         ex = self.send(op_id, self.path(op_id, value), **kwargs)
         answers = param_answers(self.facts.doc, self.facts.ops[op_id], "sim", value)
         self.expect_any(ex, op_id, answers, "a path that is neither an IMSI nor an MSISDN (R14)")
@@ -580,7 +589,7 @@ class SimV2Machine(BehaviourMachine):
         imsi = data.draw(st.sampled_from(self.theirs), label="their imsi")
         theirs = self.their[imsi]
         by_msisdn = bool(theirs and addressable(theirs.get("msisdn"))) and data.draw(st.booleans(), label="by MSISDN")
-        path = theirs["msisdn"] if by_msisdn else imsi
+        path = cast(dict, theirs)["msisdn"] if by_msisdn else imsi
         op_id = data.draw(st.sampled_from(SIM_OPS), label="operation")
         body: dict[str, Any] = {"voice": False}
         if op_id == "createSim" and by_msisdn and self.mine:
@@ -598,7 +607,7 @@ class SimV2Machine(BehaviourMachine):
         imsi = data.draw(st.sampled_from(self.mine), label="imsi")
         sim = self.sims[imsi]
         by_msisdn = sim is not None and addressable(sim.get("msisdn")) and data.draw(st.booleans(), label="by MSISDN")
-        path = sim["msisdn"] if by_msisdn else imsi
+        path = cast(dict, sim)["msisdn"] if by_msisdn else imsi
         ops = ["retrieveSim", "updateSim", "deleteSim", *(["createSim"] if path == imsi else [])]
         op_id = data.draw(st.sampled_from(ops), label="operation")
         kwargs = {"json_body": {"data": True}} if op_id in WRITES else {}

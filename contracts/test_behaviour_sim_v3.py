@@ -45,7 +45,7 @@ import re
 import string
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 from hypothesis import strategies as st
@@ -114,6 +114,7 @@ class SimV3Machine(BehaviourMachine):
     explored: ClassVar[set[str]]  # our SIMs whose usage was read over R7's whole range
     connector_ids: ClassVar[list[str]]
     created: ClassVar[set[str]]  # Connectors the suite created and has not seen deleted
+    unknown: ClassVar[str]  # an id no inventory holds
 
     # --- reading and restoring ----------------------------------------------------------------------
 
@@ -180,7 +181,7 @@ class SimV3Machine(BehaviourMachine):
                 if have is not None and want is None:
                     cls.expect_ok(cls.send("deleteSim", json_body={"id": sim_id}, who=who), "deleteSim", rule)
                 elif have is not None:
-                    body = {"id": sim_id, "alias": None, "active": want["active"]}
+                    body = {"id": sim_id, "alias": None, "active": cast(dict, want)["active"]}  # want != have
                     cls.expect_ok(cls.send("updateSim", json_body=body, who=who), "updateSim", rule)
                 if want is not None:
                     todo.append((who, "createSim" if have is None else "updateSim", want))
@@ -270,6 +271,7 @@ class SimV3Machine(BehaviourMachine):
     def create_sim(self, sim_id: str, alias: Any, active: Any, rule: str) -> None:
         """R8, R20: create with the spec's defaults for what is omitted; 409 id_conflict or alias_conflict."""
         taken = self.alias_taken(alias, sim_id)
+        answers: list[tuple[int, str]] | None
         if self.sims[sim_id] is not None:  # R5a orders 409s of identity only as a stage: either may answer
             answers = [(409, self.facts.code("createSim", 409, "id"))]
             answers += [(409, self.facts.code("createSim", 409, "alias"))] if taken else []
@@ -303,7 +305,7 @@ class SimV3Machine(BehaviourMachine):
             default_active = self.facts.defaults("updateSim")["active"]
             self.sims[sim_id] = {
                 "id": sim_id,
-                "alias": sim["alias"] if alias is OMIT else alias,
+                "alias": cast(dict, sim)["alias"] if alias is OMIT else alias,  # succeeded: it was provisioned
                 "active": default_active if active is OMIT else active,
             }
             self.remember()
@@ -323,8 +325,8 @@ class SimV3Machine(BehaviourMachine):
             i for i, s in self.sims.items() if i != body["id"] and s and (s["alias"] or "").lower() == alias.lower()
         ]
         if twins:
-            twin, kept = twins[0], self.sims[twins[0]]["alias"]
-            self.update_sim(twin, None, self.sims[twin]["active"], "free an alias (R20)")
+            twin, kept = twins[0], cast(dict, self.sims[twins[0]])["alias"]  # twins are provisioned
+            self.update_sim(twin, None, cast(dict, self.sims[twin])["active"], "free an alias (R20)")
             again = self.send(op_id, json_body=body)
             if again.status == self.facts.success_status(op_id):
                 rule = "aliases are compared exactly (R20)"
@@ -335,7 +337,7 @@ class SimV3Machine(BehaviourMachine):
                     f"success: only {kept!r}, in another case, was taken",
                     f"{ex.seen()}, and once {kept!r} was freed the same request answered {again.seen()}",
                 )
-            self.update_sim(twin, kept, self.sims[twin]["active"], "give the alias back (R20)")
+            self.update_sim(twin, kept, cast(dict, self.sims[twin])["active"], "give the alias back (R20)")
         self.elsewhere.add(alias)
         return True
 

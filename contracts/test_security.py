@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import httpx
 import pytest
 
@@ -64,7 +66,7 @@ def fixed_headers(doc: dict, op, status: str) -> dict[str, list[str]]:
 def test_every_operation_requires_authentication(target: Target, client, how):
     """R3: no or wrong credentials answer 401 with the documented body, on every operation."""
     for op in target.operations():
-        request = valid_request(target, op, (target.inventory(0) or [None])[0])
+        request = valid_request(target, op, (cast("list[str | None]", target.inventory(0)) or [None])[0])
         headers = {} if how == "without credentials" else target.headers(target.first.wrong())
         response = request.send(target, client, headers)
         expect_code(target, op, response, 401, f"authentication required ({how})", request.curl(target, headers))
@@ -134,7 +136,7 @@ def test_cpaas_another_accounts_media_is_not_found(target: Target, client):
             if op.key != "/media/{id}":
                 continue
             url = target.url(f"/media/{media_id}")
-            kwargs = {"json": {"name": "renamed"}} if op.method == "put" else {}
+            kwargs: dict[str, Any] = {"json": {"name": "renamed"}} if op.method == "put" else {}
             if op.method == "post":
                 kwargs = {"files": {"file": ("x.txt", b"x", "text/plain")}}
             response = client.request(op.method.upper(), url, headers=theirs, **kwargs)

@@ -11,7 +11,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -121,7 +121,7 @@ def _body_schema(target: Target, op) -> dict:
     return merged(target.doc, media.get("schema")) or {}
 
 
-def send(target: Target, client, request: Request, who: Credentials) -> tuple[float, httpx.Response, str]:
+def send(target: Target, client, request: Request, who: Credentials | None) -> tuple[float, httpx.Response, str]:
     headers = target.headers(who)
     since = time.monotonic()
     response = request.send(target, client, headers)
@@ -182,7 +182,7 @@ class Sims:
                 request.send(self.target, self.client, self.target.headers(self.who))
 
 
-def check_listed(target: Target, client, who: Credentials, payloads: dict[str, list[Any]], curl: str) -> None:
+def check_listed(target: Target, client, who: Credentials | None, payloads: dict[str, list[Any]], curl: str) -> None:
     """R22a: a delivered record is one the listing operation answers for its subject and time."""
     for listing in listed_by(target.doc):
         for payload in payloads.get(listing.event, []):
@@ -350,7 +350,7 @@ def test_cpaas_activation_sends_start_then_end_callback(target: Target, captures
     outcomes = activation_outcomes(target) if whose == "first" else []
     new_reference = references(target)
     sent = []
-    for entry in outcomes or [None]:
+    for entry in cast("list[dict | None]", outcomes) or [None]:
         request = request_for(target, trigger.operation, keep_optional=True)
         reference = new_reference()
         request.body["reference"] = reference

@@ -1,8 +1,8 @@
 """The code type-checks: mypy, as configured in pyproject.toml ([tool.mypy]), finds nothing.
 
 mypy runs as a developer runs it, `mypy` at the checkout's root, so it checks exactly the config's `files`
-(src/apicontract and the generated models; whatever is added there is checked here too). Its cache is the
-checkout's git-ignored .mypy_cache/, which keeps a second run to a few seconds.
+(src/apicontract, the generated models and the contract suite; whatever is added there is checked here too).
+Its cache is the checkout's git-ignored .mypy_cache/, which keeps a second run to a few seconds.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import base64
 import binascii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from apicontract.specs.fixtures import Credentials
 
@@ -36,6 +36,16 @@ BASIC = "basic"  # HTTP Basic (`type: http`, `scheme: basic`)
 API_KEY = "apiKey"  # a key, as it is or after `x-value-prefix`, in a header or a query parameter
 UNSUPPORTED = "unsupported"
 AUTHORIZATION = "Authorization"
+
+
+class Presented(Protocol):
+    """What `Scheme.value`/`encode` read of credentials (the fixtures' and the contract suite's Credentials)."""
+
+    @property
+    def basic(self) -> tuple[str, str] | None: ...
+
+    @property
+    def key(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,7 @@ class Scheme:
         """A keyword as the spec writes it (for readers that still take a scheme as the spec's object)."""
         return self.node.get(keyword, default)
 
-    def value(self, credentials: Credentials) -> str | None:
+    def value(self, credentials: Presented) -> str | None:
         """The carrier's value for these credentials (None: they do not fit this scheme)."""
         if self.kind == BASIC:
             return basic_header(*credentials.basic) if credentials.basic else None
@@ -92,7 +102,7 @@ class Scheme:
             return self.prefix + credentials.key
         return None
 
-    def encode(self, credentials: Credentials) -> Carried | None:
+    def encode(self, credentials: Presented) -> Carried | None:
         """The header or query parameter these credentials travel in (None: they do not fit this scheme)."""
         value = self.value(credentials)
         if value is None:
