@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from apicontract.contracts.invalid import typed
+from apicontract.contracts.invalid_values import typed
 from apicontract.contracts.schemas import inline, is_valid, media_schema
 from apicontract.specs.inputs import parameter_code, property_code
 from apicontract.specs.promises import UNROUTABLE, WRONG_TYPE, AlsoAnswer, also_answers, shape_code, unroutable

@@ -22,7 +22,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.errors import SerializationError
 from schemathesis.core.failures import FailureGroup
 
-from apicontract.contracts.broken import JSON, baseline
+from apicontract.contracts.baselines import JSON, baseline
 from apicontract.contracts.checks import Exchange, run_all, value_answers
 from apicontract.contracts.schemas import media_schema
 from apicontract.contracts.target import Target

@@ -63,7 +63,7 @@ from apicontract.contracts.behaviour import (
     rule,
     run_machine,
 )
-from apicontract.contracts.invalid import typed
+from apicontract.contracts.invalid_values import typed
 from apicontract.contracts.target import Credentials, Target
 from apicontract.specs.promises import also_answers, body_answers, shape_code
 from apicontract.specs.walk import deref

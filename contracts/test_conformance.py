@@ -14,7 +14,7 @@ import requests
 from hypothesis import HealthCheck, Phase, given, reject, seed, settings
 from schemathesis import GenerationMode
 
-from apicontract.contracts import per_api
+from apicontract.contracts import per_operation
 from apicontract.contracts.conformance import (
     exercise,
     fixture_case,
@@ -35,7 +35,7 @@ def operations(doc: dict):
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    per_api.parametrize(metafunc, "operation_id", operations)
+    per_operation.parametrize(metafunc, "operation_id", operations)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def session():
 
 
 class Conformance:
-    """Copied once per API by `per_api.copies` (TestSimV1, ...)."""
+    """Copied once per API by `per_operation.copies` (TestSimV1, ...)."""
 
     api: str
 
@@ -91,4 +91,4 @@ class Conformance:
             raise found[0]
 
 
-per_api.copies(Conformance, globals())
+per_operation.copies(Conformance, globals())

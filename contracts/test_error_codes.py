@@ -16,9 +16,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from apicontract.contracts import per_api
-from apicontract.contracts.broken import Raw, baseline, expect
-from apicontract.contracts.cases import (
+from apicontract.contracts import per_operation
+from apicontract.contracts.baselines import Raw, baseline, expect
+from apicontract.contracts.checks import reached, route_bodies
+from apicontract.contracts.error_cases import (
     SHORT,
     BodyCase,
     FieldCase,
@@ -29,14 +30,13 @@ from apicontract.contracts.cases import (
     only_code,
     operations,
 )
-from apicontract.contracts.checks import reached, route_bodies
 from apicontract.contracts.target import Target
 from apicontract.specs.walk import Operation
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    per_api.parametrize(metafunc, "field_case", field_cases)
-    per_api.parametrize(metafunc, "body_case", body_cases)
+    per_operation.parametrize(metafunc, "field_case", field_cases)
+    per_operation.parametrize(metafunc, "body_case", body_cases)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def find(target: Target, op_id: str) -> Operation:
 
 
 class ErrorCodes:
-    """Copied once per API by `per_api.copies` (TestSimV1, ...)."""
+    """Copied once per API by `per_operation.copies` (TestSimV1, ...)."""
 
     api: str
 
@@ -112,7 +112,7 @@ class ErrorCodes:
         expect(target, op, raw, client, answers, f"{kind} -> {shown}")
 
 
-per_api.copies(ErrorCodes, globals())
+per_operation.copies(ErrorCodes, globals())
 
 
 @pytest.mark.check("error codes: unknown path")

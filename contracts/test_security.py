@@ -7,8 +7,8 @@ from typing import Any, cast
 import httpx
 import pytest
 
-from apicontract.contracts.requests import identifier_field, valid_request
 from apicontract.contracts.target import Target
+from apicontract.contracts.valid_requests import identifier_field, valid_request
 from apicontract.contracts.violations import Violation, curl
 from apicontract.specs.walk import deref, error_field, merged, response_codes
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from apicontract.contracts.deliveries import Expected, Receiving
-from apicontract.contracts.requests import Request, valid_request
 from apicontract.contracts.target import Account, Credentials, Target
+from apicontract.contracts.valid_requests import Request, valid_request
 from apicontract.contracts.violations import Violation
 from apicontract.paths import layout
 from apicontract.specs.promises import Cause, causes, listed_by

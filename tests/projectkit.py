@@ -28,3 +28,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+PEERS = ROOT / "tools" / "peers"
+_PEER_FILES = ("node_modules/.bin/spectral", "node_modules/.bin/redocly", "node_modules/request/package.json")
+
+
+def peers_installed() -> Path:
+    """tools/peers/node_modules, installed once with `npm ci` from the lock file. Test processes run side by
+    side (xdist) and `npm ci` starts by deleting node_modules, so the check and the install hold a file lock."""
+    import fcntl
+    import shutil
+
+    with open(PEERS / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not all((PEERS / name).exists() for name in _PEER_FILES):
+            npm = shutil.which("npm")
+            assert npm, "npm is needed to install the peers' tools (tools/peers)"
+            done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PEERS, capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr[-2000:]
+    return PEERS / "node_modules"

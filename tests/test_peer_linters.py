@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
 
-from projectkit import APIS, ROOT
+from projectkit import APIS, ROOT, peers_installed
 
 PEERS = ROOT / "tools" / "peers"
 ENV = {**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true", "NO_COLOR": "1"}
@@ -21,12 +20,8 @@ ENV = {**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE
 
 @pytest.fixture(scope="session")
 def peers() -> dict[str, str]:
-    bins = {name: PEERS / "node_modules" / ".bin" / name for name in ("spectral", "redocly")}
-    if not all(b.exists() for b in bins.values()):
-        npm = shutil.which("npm")
-        assert npm, "npm is needed to install the peer linters (tools/peers)"
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PEERS, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr[-2000:]
+    modules = peers_installed()
+    bins = {name: modules / ".bin" / name for name in ("spectral", "redocly")}
     return {name: str(b) for name, b in bins.items()}
 
 

@@ -34,10 +34,9 @@ import pytest
 from apicontract.docs.samples import FILE_PLACEHOLDER, KEY_PLACEHOLDER, SECRET_PLACEHOLDER
 from apicontract.specs.walk import deref, iter_operations
 
-from projectkit import APIS, ROOT, cli
+from projectkit import APIS, cli, peers_installed
 from serverkit import bundle, fixtures, start
 
-PEERS = ROOT / "tools" / "peers"
 LANGUAGES = ("curl", "py", "node")
 ORDER = {"post": 0, "get": 1, "put": 2, "delete": 3}
 
@@ -143,12 +142,7 @@ def samples(tmp_path_factory) -> list[Sample]:
 def node_request() -> Path:
     node = shutil.which("node")
     assert node, "node is needed to run the published NodeJS samples"
-    if not (PEERS / "node_modules" / "request" / "package.json").is_file():
-        npm = shutil.which("npm")
-        assert npm, "npm is needed to install the `request` package (tools/peers)"
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PEERS, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr[-2000:]
-    return PEERS / "node_modules"
+    return peers_installed()
 
 
 def operation(doc: dict, operation_id: str):

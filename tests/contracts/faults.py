@@ -19,10 +19,10 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 from apicontract.server.accounts import token
-from apicontract.server.api import Reply, send_bytes
+from apicontract.server.api_server import Reply, send_bytes
 from apicontract.server.apis.base import ApiContext
 from apicontract.server.apis.sim_v2 import is_imsi
-from apicontract.server.contract import FORM, JSON, MULTIPART, Answer, Rejection
+from apicontract.server.compiled import FORM, JSON, MULTIPART, Answer, Rejection
 
 
 @dataclass(frozen=True)

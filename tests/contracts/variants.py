@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from apicontract.server.api import Reply
-from apicontract.server.contract import Answer, Rejection
+from apicontract.server.api_server import Reply
+from apicontract.server.compiled import Answer, Rejection
 from apicontract.specs.promises import unroutable
 
 from faults import rewrite_success, server_of, wrap_handler

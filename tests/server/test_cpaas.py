@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apicontract.server.contract import inline
+from apicontract.server.compiled import inline
 from apicontract.specs.walk import iter_operations, response_codes
 
 from cpaaskit import (

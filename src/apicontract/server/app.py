@@ -20,9 +20,9 @@ import jsonschema_rs
 from apicontract.generated import load_bundle, load_models
 from apicontract.paths import Layout
 from apicontract.server.accounts import Account
-from apicontract.server.api import INTERNAL, ApiServer, send_internal
+from apicontract.server.api_server import INTERNAL, ApiServer, send_internal
 from apicontract.server.apis.base import ApiContext
-from apicontract.server.contract import Answer, Limits, compile_api
+from apicontract.server.compiled import Answer, Limits, compile_api
 from apicontract.server.delivery import MAX_PENDING, Deliverer
 from apicontract.server.store import Store
 from apicontract.specs.fixtures import account_name

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from apicontract.server.contract import Answer, Limits
+from apicontract.server.compiled import Answer, Limits
 
 RESERVED_DESCRIPTORS = 128  # kept free of client connections: SQLite, media files, webhook deliveries, listeners
 LINGER_SECONDS = 1.0  # after a refusal: how long what the client still sends is read and dropped

@@ -24,8 +24,8 @@ from rich.console import Console
 
 from apicontract.paths import Layout
 from apicontract.server.app import ReferenceServer, ServerConfig
+from apicontract.server.compiled import Answer, Limits
 from apicontract.server.connections import Connections, uvicorn_settings
-from apicontract.server.contract import Answer, Limits
 
 
 class ServeError(Exception):

@@ -10,10 +10,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from apicontract.server.accounts import Account
-from apicontract.server.api import Reply
-from apicontract.server.contract import CompiledApi
+from apicontract.server.api_server import Reply
+from apicontract.server.compiled import CompiledApi
 from apicontract.server.delivery import Deliverer, Hook, Planned, auth_headers, hooks_of, now_text
-from apicontract.server.requests import Call
+from apicontract.server.request_input import Call
 from apicontract.server.store import Store
 from apicontract.specs.fixtures import Credentials, delivery_credentials, delivery_endpoint
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from apicontract.server.api import Reply
-from apicontract.server.requests import Call
+from apicontract.server.api_server import Reply
+from apicontract.server.request_input import Call
 
 if TYPE_CHECKING:
     from apicontract.server.accounts import Account

@@ -20,10 +20,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from apicontract.server.api import Reply
+from apicontract.server.api_server import Reply
 from apicontract.server.apis.base import Implementation
-from apicontract.server.contract import JSON, Rejection
-from apicontract.server.requests import Call, Upload
+from apicontract.server.compiled import JSON, Rejection
+from apicontract.server.request_input import Call, Upload
 
 MAX_ROWID = 2**63 - 1  # SQLite's largest id: a larger path id names nothing
 TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # RFC 9110 token

@@ -12,9 +12,9 @@ import time
 from typing import Any
 
 from apicontract.server.accounts import Account
-from apicontract.server.api import Refused, Reply
+from apicontract.server.api_server import Refused, Reply
 from apicontract.server.apis.base import Implementation
-from apicontract.server.requests import Call
+from apicontract.server.request_input import Call
 
 FLAGS = ("voice", "sms", "data")
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from apicontract.server.api import Reply
+from apicontract.server.api_server import Reply
 from apicontract.server.apis.base import Implementation
 from apicontract.server.apis.connectors import Connectors
-from apicontract.server.requests import Call
+from apicontract.server.request_input import Call
 
 FLAGS = ("voice", "sms", "data", "data_throttling")
 

@@ -12,10 +12,10 @@ import sqlite3
 import time
 
 from apicontract.server.accounts import Account
-from apicontract.server.api import Refused, Reply
+from apicontract.server.api_server import Refused, Reply
 from apicontract.server.apis.base import Implementation
 from apicontract.server.apis.connectors import Connectors
-from apicontract.server.requests import Call
+from apicontract.server.request_input import Call
 
 # The network side (handsets, roaming, billing) is outside the API: events use the values of the
 # source's webhook samples as demo values, and `simulate_*` lets a consumer choose others.

@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from apicontract.server.accounts import Account, Authenticator
-from apicontract.server.contract import Answer, CompiledApi, Rejection
-from apicontract.server.requests import Call, check_size, load_json, prepare, within_limits
+from apicontract.server.compiled import Answer, CompiledApi, Rejection
+from apicontract.server.request_input import Call, check_size, load_json, prepare, within_limits
 from apicontract.specs.inputs import api_body_limit
 
 log = logging.getLogger("apicontract.server")

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from apicontract.server.contract import (
+from apicontract.server.compiled import (
     FORM,
     JSON,
     MISSING,

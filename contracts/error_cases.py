@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import pytest
 
 from apicontract.contracts.answers import field_answers, param_answers, status_of
-from apicontract.contracts.broken import (
+from apicontract.contracts.baselines import (
     ANY_4XX,
     BOUNDARY,
     DEFAULT_LIMIT,
@@ -28,7 +28,7 @@ from apicontract.contracts.broken import (
     Raw,
     request_body,
 )
-from apicontract.contracts.invalid import violations
+from apicontract.contracts.invalid_values import violations
 from apicontract.contracts.schemas import inline, is_valid, media_schema
 from apicontract.contracts.target import Target
 from apicontract.specs.inputs import parameter_code, property_code

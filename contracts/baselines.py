@@ -1,6 +1,6 @@
 """Requests that are valid but for one thing, and the answer the spec assigns to that one thing.
 
-A baseline request comes from `requests.valid_request` (the spec's examples, an identifier of the
+A baseline request comes from `valid_requests.valid_request` (the spec's examples, an identifier of the
 target's first account); test_error_codes breaks one field, the body or the route of it. What each
 break must answer is read from the spec: the field's `x-error-code`, the body's `x-body-errors`,
 `x-max-body-bytes`, `x-route-errors`, and the order of each response's enum (R5a precedence).
@@ -18,9 +18,9 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from apicontract.contracts.checks import Exchange, run_all
-from apicontract.contracts.requests import identifier_field, valid_request
 from apicontract.contracts.schemas import is_valid, media_schema
 from apicontract.contracts.target import Target
+from apicontract.contracts.valid_requests import identifier_field, valid_request
 from apicontract.contracts.violations import Violation, curl
 from apicontract.specs.promises import identifying
 from apicontract.specs.walk import Operation, deref, error_field, merged, parameters, response_codes
