@@ -44,15 +44,14 @@ from apicontract.contracts.behaviour import (
     FORM,
     JSON,
     MOVER,
-    BehaviourMachine,
     Exchange,
     concern_params,
-    connector_fields,
-    fresh_connector_ids,
     rule,
     run_machine,
+    same,
     unknown_identifier,
 )
+from apicontract.contracts.connectors import ConnectorMachine
 from apicontract.contracts.target import Credentials, Target
 from apicontract.specs.walk import error_code
 
@@ -62,13 +61,6 @@ WRITES = ("createSim", "updateSim")
 UNKNOWN_FIELD = "colour"  # a body field no operation documents (R5: 400 body_invalid)
 NOT_IDENTIFIERS = ["123456", "0451234567", "4512345678901234", "45-12345678", "4512345678x"]  # R14, at its edges
 ONE_OFF = {"msisdn": ["123456", "4512345678901234"], "imsi": ["23873123456789", "2387312345678901"]}  # R14: one off
-UPDATED = "updated"  # a Connector changed by PUT: its content is the implementation's choice (R18)
-DELETED = "deleted"  # a Connector deleted: GET must not answer 200 (R18)
-
-
-def same(a: Any, b: Any) -> bool:
-    """JSON equality (1 is not true)."""
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def addressable(msisdn: str | None) -> bool:
@@ -76,7 +68,7 @@ def addressable(msisdn: str | None) -> bool:
     return bool(msisdn and len(msisdn) != 15)
 
 
-class SimV2Machine(BehaviourMachine):
+class SimV2Machine(ConnectorMachine):
     CLAUSES: ClassVar[dict[str, tuple[str, ...]]] = {
         "lifecycle": ("R2.1", "R8.2", "R8.5", "R9.1", "R15.2", "R16.1", "R16.2", "R17.1"),
         "identifiers": ("R5a.1", "R14.1", "R15.1", "R15.2", "R15.3"),
@@ -92,8 +84,6 @@ class SimV2Machine(BehaviourMachine):
     msisdns: ClassVar[list[str]]  # the MSISDNs rules use: held by known SIMs, and fresh ones
     held_once: ClassVar[set[str]]  # seen held by a SIM the suite knows: free for sure when no such SIM has it
     elsewhere: ClassVar[set[str]]  # learned: held by a SIM the suite does not know
-    connector_ids: ClassVar[list[str]]
-    created: ClassVar[set[str]]  # Connectors the suite created and has not seen deleted
     unknown: ClassVar[str]  # an IMSI no inventory holds
 
     # --- reading and restoring ----------------------------------------------------------------------
@@ -130,8 +120,7 @@ class SimV2Machine(BehaviourMachine):
         held = [s["msisdn"] for s in [*cls.snapshot.values(), *cls.their_snapshot.values()] if s and s.get("msisdn")]
         cls.held_once, cls.elsewhere = set(held), set()
         cls.msisdns = list(dict.fromkeys(held)) + cls.fresh_msisdns(rng, set(held), 4)
-        cls.connector_ids = fresh_connector_ids(rng, 3, lambda cid: cls.connector_call("retrieveConnector", cid).status)
-        cls.created = set()
+        cls.prepare_connectors(rng)
 
     @classmethod
     def fresh_msisdns(cls, rng: random.Random, taken: set[str], count: int) -> list[str]:
@@ -171,11 +160,7 @@ class SimV2Machine(BehaviourMachine):
         for who, imsi, op_id, want in todo:
             body = {f: want[f] for f in cls.flags} | ({"msisdn": want["msisdn"]} if want.get("msisdn") else {})
             cls.expect_ok(cls.send(op_id, f"/sim/{imsi}", who=who, json_body=body), op_id, rule)
-        for cid in sorted(cls.created):
-            ex = cls.connector_call("deleteConnector", cid)
-            if cls.connector_call("retrieveConnector", cid).status == 200:
-                cls.fail(ex, "deleteConnector", f"{rule}: after DELETE, GET is not 200 (R18)", "the Connector gone")
-            cls.created.discard(cid)
+        cls.delete_created_connectors(rule)
 
     @classmethod
     def finish(cls) -> None:
@@ -186,7 +171,7 @@ class SimV2Machine(BehaviourMachine):
         self.restore()
         self.sims: dict[str, Sim] = copy.deepcopy(self.snapshot)
         self.their: dict[str, Sim] = copy.deepcopy(self.their_snapshot)
-        self.connectors: dict[str, Any] = dict.fromkeys(self.connector_ids)  # None: not created by the suite
+        self.start_connectors()
 
     def resync(self) -> None:
         for imsi in self.mine:
@@ -194,12 +179,7 @@ class SimV2Machine(BehaviourMachine):
         for imsi in self.theirs:
             self.their[imsi] = self.peek(imsi, self.target.second)
         self.remember()
-        for cid in self.connector_ids:
-            if self.connectors[cid] is not None:
-                found = self.connector_call("retrieveConnector", cid).status == 200
-                self.connectors[cid] = UPDATED if found else DELETED
-                if found:
-                    self.created.add(cid)
+        self.resync_connectors()
 
     # --- the model ----------------------------------------------------------------------------------
 
@@ -663,76 +643,6 @@ class SimV2Machine(BehaviourMachine):
     def connector_call(cls, op_id: str, cid: str, fields: dict[str, Any] | None = None) -> Exchange:
         """A Connector operation on `id` (in the path), with `fields` as the JSON body."""
         return cls.send(op_id, f"/connector/{cid}", **({"json_body": fields} if fields is not None else {}))
-
-    def json_object(self, ex: Exchange, op_id: str) -> None:
-        if not isinstance(ex.json, dict):
-            self.fail(ex, op_id, "a Connector answer is a JSON object (R1, R2, R18)", "a JSON object body")
-
-    def check_connector(self, cid: str) -> None:
-        """R18: a Connector the suite created reads back with every field it was given (more are allowed);
-        one it deleted does not read back (not 200)."""
-        want = self.connectors[cid]
-        ex = self.connector_call("retrieveConnector", cid)
-        self.json_object(ex, "retrieveConnector")
-        if want == DELETED and ex.status == 200:
-            self.fail(ex, "retrieveConnector", "after DELETE, GET is not 200 (R18)", "any answer but 200")
-        if isinstance(want, dict):
-            ok = ex.status == 200 and all(k in ex.json and same(ex.json[k], v) for k, v in want.items())
-            if not ok:
-                shown = f"200 with at least {json.dumps(want, ensure_ascii=False)}"
-                self.fail(ex, "retrieveConnector", "a created Connector reads back with every field given (R18)", shown)
-
-    @rule("connectors", data=st.data())
-    def create_connector(self, data: st.DataObject) -> None:
-        """R18: POST creates a Connector under `id` (its answer is the implementation's: a refusal is only
-        noted); one created reads back by GET with every field it was given."""
-        absent = [c for c in self.connector_ids if self.connectors[c] in (None, DELETED)]
-        if not absent:
-            return
-        cid = data.draw(st.sampled_from(absent), label="id")
-        given = connector_fields(data)
-        ex = self.connector_call("createConnector", cid, given)
-        self.json_object(ex, "createConnector")
-        if 200 <= ex.status < 300:
-            self.created.add(cid)
-            self.connectors[cid] = given
-            self.check_connector(cid)
-        elif self.connector_call("retrieveConnector", cid).status == 200:  # refused, yet stored: cleaned up
-            self.created.add(cid)
-            self.connectors[cid] = UPDATED
-
-    @rule("connectors", data=st.data())
-    def read_connector(self, data: st.DataObject) -> None:
-        known = [c for c in self.connector_ids if self.connectors[c] is not None]
-        if known:
-            self.check_connector(data.draw(st.sampled_from(known), label="id"))
-
-    @rule("connectors", data=st.data())
-    def update_connector(self, data: st.DataObject) -> None:
-        """R18: PUT is documented; what it does to the stored fields is the implementation's choice, so only
-        the shape of its answers is checked afterwards."""
-        existing = sorted(self.created)
-        if not existing:
-            return
-        cid = data.draw(st.sampled_from(existing), label="id")
-        ex = self.connector_call("updateConnector", cid, connector_fields(data))
-        self.json_object(ex, "updateConnector")
-        if 200 <= ex.status < 300:
-            self.connectors[cid] = UPDATED
-        self.check_connector(cid)
-
-    @rule("connectors", data=st.data())
-    def delete_connector(self, data: st.DataObject) -> None:
-        """R18: after DELETE of a Connector, GET is not 200."""
-        existing = sorted(self.created)
-        if not existing:
-            return
-        cid = data.draw(st.sampled_from(existing), label="id")
-        ex = self.connector_call("deleteConnector", cid)
-        self.json_object(ex, "deleteConnector")
-        self.connectors[cid] = DELETED
-        self.check_connector(cid)
-        self.created.discard(cid)
 
 
 @pytest.mark.check("behaviour: {concern}")

@@ -54,15 +54,14 @@ from hypothesis.stateful import initialize, precondition
 from apicontract.contracts.answers import MISSING
 from apicontract.contracts.behaviour import (
     MOVER,
-    BehaviourMachine,
     Exchange,
     concern_params,
-    connector_fields,
-    fresh_connector_ids,
     rule,
     run_machine,
+    same,
     unknown_identifier,
 )
+from apicontract.contracts.connectors import ConnectorMachine
 from apicontract.contracts.target import Credentials, Target
 from apicontract.specs.walk import error_code
 
@@ -76,20 +75,13 @@ WRITES = ("createSim", "updateSim")
 OMIT = "omit"
 UNKNOWN_FIELD = "colour"  # a body field no operation documents (R5: 400 body_invalid)
 ONE_OFF = {"alias": ["A" * 65, "-A"], "id": ["12345678", "1234567890"]}  # R20: one off its lengths, its first character
-UPDATED = "updated"  # a Connector changed by PUT: its content is the implementation's choice (R18)
-DELETED = "deleted"  # a Connector deleted: GET must not answer 200 (R18)
-
-
-def same(a: Any, b: Any) -> bool:
-    """JSON equality (1 is not true)."""
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def _key(record: Any) -> str:
     return json.dumps(record, sort_keys=True)
 
 
-class SimV3Machine(BehaviourMachine):
+class SimV3Machine(ConnectorMachine):
     CLAUSES: ClassVar[dict[str, tuple[str, ...]]] = {
         "lifecycle": ("R2.1", "R8.2", "R8.5", "R9.1", "R19.1", "R19.2", "R20.2", "R20.3"),
         "aliases": ("R5a.1", "R20.2"),
@@ -112,8 +104,6 @@ class SimV3Machine(BehaviourMachine):
     seen_times: ClassVar[list[str]]  # times of usage records seen, for window bounds
     with_records: ClassVar[set[str]]  # our SIMs usage records were seen for
     explored: ClassVar[set[str]]  # our SIMs whose usage was read over R7's whole range
-    connector_ids: ClassVar[list[str]]
-    created: ClassVar[set[str]]  # Connectors the suite created and has not seen deleted
     unknown: ClassVar[str]  # an id no inventory holds
 
     # --- reading and restoring ----------------------------------------------------------------------
@@ -163,8 +153,7 @@ class SimV3Machine(BehaviourMachine):
         schema = {**facts.properties("createSim")["alias"], "type": "string"}
         cls.aliases = [a for a in dict.fromkeys([*made, *ours, *borrowed]) if a and facts.valid(schema, a)]
         cls.held_once, cls.elsewhere = set(ours), set()
-        cls.connector_ids = fresh_connector_ids(rng, 3, lambda cid: cls.connector_call("retrieveConnector", cid).status)
-        cls.created = set()
+        cls.prepare_connectors(rng)
 
     @classmethod
     def restore(cls) -> None:
@@ -187,11 +176,7 @@ class SimV3Machine(BehaviourMachine):
                     todo.append((who, "createSim" if have is None else "updateSim", want))
         for who, op_id, want in todo:
             cls.expect_ok(cls.send(op_id, json_body=dict(want), who=who), op_id, rule)
-        for cid in sorted(cls.created):
-            ex = cls.connector_call("deleteConnector", cid)
-            if cls.connector_call("retrieveConnector", cid).status == 200:
-                cls.fail(ex, "deleteConnector", f"{rule}: after DELETE, GET is not 200 (R18)", "the Connector gone")
-            cls.created.discard(cid)
+        cls.delete_created_connectors(rule)
 
     @classmethod
     def finish(cls) -> None:
@@ -202,7 +187,7 @@ class SimV3Machine(BehaviourMachine):
         self.restore()
         self.sims: dict[str, Sim] = copy.deepcopy(self.snapshot)
         self.their: dict[str, Sim] = copy.deepcopy(self.their_snapshot)
-        self.connectors: dict[str, Any] = dict.fromkeys(self.connector_ids)  # None: not created by the suite
+        self.start_connectors()
 
     def resync(self) -> None:
         for sim_id in self.mine:
@@ -210,12 +195,7 @@ class SimV3Machine(BehaviourMachine):
         for sim_id in self.theirs:
             self.their[sim_id] = self.peek(sim_id, self.target.second)
         self.remember()
-        for cid in self.connector_ids:
-            if self.connectors[cid] is not None:
-                found = self.connector_call("retrieveConnector", cid).status == 200
-                self.connectors[cid] = UPDATED if found else DELETED
-                if found:
-                    self.created.add(cid)
+        self.resync_connectors()
 
     # --- the model ----------------------------------------------------------------------------------
 
@@ -620,76 +600,10 @@ class SimV3Machine(BehaviourMachine):
         """A Connector operation on `id` (in the JSON body, with `fields`)."""
         return cls.send(op_id, json_body={"id": cid, **(fields or {})})
 
-    def json_object(self, ex: Exchange, op_id: str) -> None:
-        if not isinstance(ex.json, dict):
-            self.fail(ex, op_id, "a Connector answer is a JSON object (R1, R2, R18)", "a JSON object body")
-
-    def check_connector(self, cid: str) -> None:
-        """R18: a Connector the suite created reads back with every field it was given, `id` included (more are
-        allowed); one it deleted does not read back (not 200)."""
-        want = self.connectors[cid]
-        ex = self.connector_call("retrieveConnector", cid)
-        self.json_object(ex, "retrieveConnector")
-        if want == DELETED and ex.status == 200:
-            self.fail(ex, "retrieveConnector", "after DELETE, GET is not 200 (R18)", "any answer but 200")
-        if isinstance(want, dict):
-            given = {"id": cid, **want}
-            ok = ex.status == 200 and all(k in ex.json and same(ex.json[k], v) for k, v in given.items())
-            if not ok:
-                shown = f"200 with at least {json.dumps(given, ensure_ascii=False)}"
-                self.fail(ex, "retrieveConnector", "a created Connector reads back with every field given (R18)", shown)
-
-    @rule("connectors", data=st.data())
-    def create_connector(self, data: st.DataObject) -> None:
-        """R18: POST creates a Connector under its body `id` (its answer is the implementation's: a refusal is
-        only noted); one created reads back by GET with every field it was given."""
-        absent = [c for c in self.connector_ids if self.connectors[c] in (None, DELETED)]
-        if not absent:
-            return
-        cid = data.draw(st.sampled_from(absent), label="id")
-        given = connector_fields(data)
-        ex = self.connector_call("createConnector", cid, given)
-        self.json_object(ex, "createConnector")
-        if 200 <= ex.status < 300:
-            self.created.add(cid)
-            self.connectors[cid] = given
-            self.check_connector(cid)
-        elif self.connector_call("retrieveConnector", cid).status == 200:  # refused, yet stored: cleaned up
-            self.created.add(cid)
-            self.connectors[cid] = UPDATED
-
-    @rule("connectors", data=st.data())
-    def read_connector(self, data: st.DataObject) -> None:
-        known = [c for c in self.connector_ids if self.connectors[c] is not None]
-        if known:
-            self.check_connector(data.draw(st.sampled_from(known), label="id"))
-
-    @rule("connectors", data=st.data())
-    def update_connector(self, data: st.DataObject) -> None:
-        """R18: PUT is documented; what it does to the stored fields is the implementation's choice, so only
-        the shape of its answers is checked afterwards."""
-        existing = sorted(self.created)
-        if not existing:
-            return
-        cid = data.draw(st.sampled_from(existing), label="id")
-        ex = self.connector_call("updateConnector", cid, connector_fields(data))
-        self.json_object(ex, "updateConnector")
-        if 200 <= ex.status < 300:
-            self.connectors[cid] = UPDATED
-        self.check_connector(cid)
-
-    @rule("connectors", data=st.data())
-    def delete_connector(self, data: st.DataObject) -> None:
-        """R18: after DELETE of a Connector, GET is not 200."""
-        existing = sorted(self.created)
-        if not existing:
-            return
-        cid = data.draw(st.sampled_from(existing), label="id")
-        ex = self.connector_call("deleteConnector", cid)
-        self.json_object(ex, "deleteConnector")
-        self.connectors[cid] = DELETED
-        self.check_connector(cid)
-        self.created.discard(cid)
+    @classmethod
+    def connector_sent(cls, cid: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """The `id` was sent in the body too: it reads back with the rest."""
+        return {"id": cid, **fields}
 
 
 @pytest.mark.check("behaviour: {concern}")
