@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import shutil
 import socket
 import subprocess
 import sys
@@ -37,9 +39,6 @@ _PEER_FILES = ("node_modules/.bin/spectral", "node_modules/.bin/redocly", "node_
 def peers_installed() -> Path:
     """tools/peers/node_modules, installed once with `npm ci` from the lock file. Test processes run side by
     side (xdist) and `npm ci` starts by deleting node_modules, so the check and the install hold a file lock."""
-    import fcntl
-    import shutil
-
     with open(PEERS / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not all((PEERS / name).exists() for name in _PEER_FILES):

@@ -92,13 +92,14 @@ def rewrite_success(app: Any, api: str, op_id: str, rewrite: Callable[[dict], di
 
 
 class _Unchecked:
-    """Stands in for a success model: sends what the handler answered (and the model's constant fields)."""
+    """Stands in for a success model: sends what the handler answered (with the model's constant fields, when
+    it answered an object)."""
 
     def __init__(self, constants: dict):
         self.constants = constants
 
     def model_validate(self, data: Any) -> _Dumped:
-        return _Dumped({**self.constants, **data})
+        return _Dumped({**self.constants, **data} if isinstance(data, dict) else data)
 
 
 def unchecked_success(app: Any, api: str, op_ids: list[str], constants: dict) -> None:
@@ -736,17 +737,10 @@ def _v2_connector_any_id(app: Any) -> None:
     wrap_handler(app, "sim-v2", "retrieveConnector", latest)
 
 
-class _AsSent:
-    """Stands in for a success model: sends whatever JSON the handler answered."""
-
-    def model_validate(self, data: Any) -> _Dumped:
-        return _Dumped(data)
-
-
 @fault("sim-v2 connector read answers a JSON array", "sim-v2", "wrong body shape", ("R18.2",))
 def _v2_connector_array(app: Any) -> None:
     wrap_handler(app, "sim-v2", "retrieveConnector", lambda original, call: Reply(data=[original(call).data]))
-    server_of(app, "sim-v2").success_models["retrieveConnector"] = _AsSent()
+    unchecked_success(app, "sim-v2", ["retrieveConnector"], {})
 
 
 # --- sim-v3 ---------------------------------------------------------------------------------------------------
